@@ -1,0 +1,130 @@
+"""Find every input file and turn each into a Document or a Rejection."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.document import Document, Rejection
+from pipeline.ids import doc_id, sha256_bytes
+from pipeline.ingest.decode import DecodeError, decode_bytes
+from pipeline.ingest.frontmatter import split_front_matter
+from pipeline.ingest.html import html_to_mask
+
+SUPPORTED_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown",
+                      ".html": "html", ".htm": "html"}
+_MARKDOWN_HINT_RE = re.compile(r"\]\([^)\s]+\)|\*\*\S|^#{1,6} \S|^ {0,3}[-*+] {1,4}\S", re.M)
+_HTML_HINT_RE = re.compile(r"\A\s*(<!doctype html|<html[\s>])", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """A file found under the input folder (path relative, '/'-separated)."""
+
+    path: str
+    absolute: Path
+    problem: Rejection | None = None  # known before reading (symlink out of the tree)
+
+
+def discover(root: Path) -> list[InputFile]:
+    """Every file under ``root``, recursively, in a stable order; hidden entries skipped."""
+    root = root.resolve()
+    found: list[InputFile] = []
+    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        base = Path(directory)
+        for name in sorted(filenames) + _symlinked_dirs(base, dirnames):
+            if name.startswith("."):
+                continue
+            found.append(_input_file(root, base / name))
+    return sorted(found, key=lambda f: f.path)
+
+
+def _symlinked_dirs(base: Path, dirnames: list[str]) -> list[str]:
+    """Symlinked folders are not walked; those pointing outside are reported, not skipped."""
+    links = [d for d in dirnames if (base / d).is_symlink()]
+    for d in links:
+        dirnames.remove(d)
+    return links
+
+
+def _input_file(root: Path, path: Path) -> InputFile:
+    rel = path.relative_to(root).as_posix()
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(root):
+            return InputFile(rel, path, Rejection(
+                rel, "ingest", "symlink_outside_input",
+                f"{rel}: symlink to {target} leads outside the input folder; not followed"))
+        if target.is_dir():
+            return InputFile(rel, path, Rejection(
+                rel, "ingest", "unsupported_type",
+                f"{rel}: symlink to a folder inside the input; its files are read directly"))
+    return InputFile(rel, path)
+
+
+def read_bytes(item: InputFile, max_bytes: int) -> bytes | Rejection:
+    """The file's bytes, or a Rejection saying why they cannot be had."""
+    if item.problem is not None:
+        return item.problem
+    try:
+        size = item.absolute.stat().st_size
+        if size > max_bytes:
+            return Rejection(item.path, "ingest", "too_large",
+                             f"{item.path}: {size} bytes exceeds the limit of {max_bytes}", size)
+        return item.absolute.read_bytes()
+    except OSError as err:
+        return Rejection(item.path, "ingest", "unreadable",
+                         f"{item.path}: cannot read: {err.strerror or err}")
+
+
+def parse_document(path: str, data: bytes) -> Document | Rejection:
+    """Decode and parse one file's bytes; nothing here touches the file system."""
+    digest = sha256_bytes(data)
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        return Rejection(path, "ingest", "unsupported_type",
+                         f"{path}: unsupported file type {suffix or '(none)'!r}; "
+                         f"expected one of {', '.join(sorted(SUPPORTED_SUFFIXES))}",
+                         len(data), digest)
+    try:
+        decoded = decode_bytes(data)
+    except DecodeError as err:
+        return Rejection(path, "ingest", err.reason, f"{path}: {err}", len(data), digest)
+    text = decoded.text
+    fmt = _sniff_format(SUPPORTED_SUFFIXES[suffix], text)
+    doc = Document(doc_id(path), path, digest, len(data), decoded.encoding, fmt, text)
+    if fmt == "html":
+        doc.metadata = dict(html_to_mask(text).metadata)
+        return doc
+    front = split_front_matter(text)
+    doc.front_matter, doc.front_matter_error, doc.body_start = (
+        front.data, front.error, front.body_start)
+    if front.body_start and fmt == "text":
+        doc.format = "markdown"
+    if not text[doc.body_start :].strip():
+        return Rejection(path, "ingest", "no_text", f"{path}: no text after the front matter",
+                         len(data), digest)
+    return doc
+
+
+def _sniff_format(by_suffix: str, text: str) -> str:
+    """A .txt file may really hold markdown or HTML (scrapes keep the .txt name)."""
+    if by_suffix != "text":
+        return by_suffix
+    head = text[:20000]
+    if _HTML_HINT_RE.match(head):
+        return "html"
+    return "markdown" if _MARKDOWN_HINT_RE.search(head) else "text"
+
+
+def read_inputs(
+    items: Iterable[InputFile], max_bytes: int
+) -> Iterator[Document | Rejection]:
+    """Read and parse each input in order."""
+    for item in items:
+        data = read_bytes(item, max_bytes)
+        yield data if isinstance(data, Rejection) else parse_document(item.path, data)

@@ -1,0 +1,210 @@
+"""Helper columns that turn cross-table rules into single-column expectations.
+
+GX on pandas has no cross-table expectation, so each rule that needs another
+table (or the manifest) is computed here as a boolean column that the suite
+expects to be all True. Every function is pure over Arrow tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.schemas import FACT_TABLES, TABLES, Field, Table
+
+INPUTS = Table(
+    "inputs",
+    "The input files listed in the release's manifest.json (not a published table).",
+    (
+        Field(
+            "path",
+            pa.string(),
+            "Input path relative to the input folder.",
+            nullable=False,
+            unique=True,
+        ),
+        Field("sha256", pa.string(), "sha256 of the input file.", nullable=False),
+        Field("bytes", pa.int64(), "Size of the input file in bytes.", nullable=False),
+    ),
+    primary_key=("path",),
+)
+
+ISO_DATE_PATTERN = r"^(\d{4}(-\d{2}(-\d{2})?)?|FY\d{4})$"
+_ISO_FORMATS = {4: "%Y", 7: "%Y-%m", 10: "%Y-%m-%d"}
+
+Tables = Mapping[str, pa.Table]
+
+
+@dataclass(frozen=True, slots=True)
+class Helper:
+    """A computed boolean column: its name, meaning, the columns that explain a failure."""
+
+    name: str
+    description: str
+    shows: tuple[str, ...]
+    compute: Callable[[pa.Table, Tables], pa.Array]
+
+
+def _column(table: pa.Table, name: str) -> list[object]:
+    """A column as Python values (None for null); missing column → all None."""
+    if name not in table.column_names:
+        return [None] * table.num_rows
+    return list(table.column(name).to_pylist())
+
+
+def _bools(values: list[bool]) -> pa.Array:
+    return pa.array(values, type=pa.bool_())
+
+
+def ids_known(table: pa.Table, column: str, reference: pa.Table, ref_column: str) -> pa.Array:
+    """True where ``table[column]`` is a non-null value of ``reference[ref_column]``."""
+    known = {v for v in _column(reference, ref_column) if v is not None}
+    return _bools([v is not None and v in known for v in _column(table, column)])
+
+
+def span_within_document(table: pa.Table, documents: pa.Table) -> pa.Array:
+    """True where char_end <= n_chars of the row's document (False for unknown documents)."""
+    n_chars = dict(zip(_column(documents, "doc_id"), _column(documents, "n_chars"), strict=True))
+    rows = zip(_column(table, "doc_id"), _column(table, "char_end"), strict=True)
+    return _bools([_at_most(end, n_chars.get(doc)) for doc, end in rows])
+
+
+def _at_most(value: object, limit: object) -> bool:
+    return isinstance(value, int) and isinstance(limit, int) and value <= limit
+
+
+def quote_matches(quote: object, text: object, start: object, end: object) -> bool:
+    """Whether ``quote == text[start:end]`` with valid offsets."""
+    if not (isinstance(text, str) and isinstance(start, int) and isinstance(end, int)):
+        return False
+    return 0 <= start <= end <= len(text) and text[start:end] == quote
+
+
+def quote_matches_source(table: pa.Table, documents: pa.Table) -> pa.Array:
+    """True where the fact's quote is exactly its document's source_text[char_start:char_end]."""
+    texts = dict(zip(_column(documents, "doc_id"), _column(documents, "source_text"), strict=True))
+    rows = zip(
+        _column(table, "quote"),
+        _column(table, "doc_id"),
+        _column(table, "char_start"),
+        _column(table, "char_end"),
+        strict=True,
+    )
+    return _bools([quote_matches(q, texts.get(d), s, e) for q, d, s, e in rows])
+
+
+def is_calendar_date(iso: object) -> bool:
+    """Whether a dates.iso value names a real day, month, year or fiscal year (null passes)."""
+    if iso is None:
+        return True
+    if not isinstance(iso, str) or re.fullmatch(ISO_DATE_PATTERN, iso) is None:
+        return False
+    if iso.startswith("FY"):
+        return True
+    try:
+        dt.datetime.strptime(iso, _ISO_FORMATS[len(iso)])
+    except ValueError:
+        return False
+    return True
+
+
+def n_chars_matches_text(table: pa.Table) -> pa.Array:
+    """True where n_chars equals the length of source_text in code points."""
+    lengths = pc.utf8_length(table.column("source_text")).to_pylist()
+    return _bools([n == m for n, m in zip(_column(table, "n_chars"), lengths, strict=True)])
+
+
+def input_accounted_for(inputs: pa.Table, documents: pa.Table, quarantine: pa.Table) -> pa.Array:
+    """True where an input path is a documents.source_path or a quarantine.source_path."""
+    seen = set(_column(documents, "source_path")) | set(_column(quarantine, "source_path"))
+    return _bools([p is not None and p in seen for p in _column(inputs, "path")])
+
+
+def _doc_id_known(table: pa.Table, tables: Tables) -> pa.Array:
+    return ids_known(table, "doc_id", tables["documents"], "doc_id")
+
+
+def _passage_id_known(table: pa.Table, tables: Tables) -> pa.Array:
+    return ids_known(table, "passage_id", tables["passages"], "passage_id")
+
+
+DOC_ID_KNOWN = Helper("_doc_id_known", "doc_id is a documents.doc_id.", ("doc_id",), _doc_id_known)
+SPAN_WITHIN_DOCUMENT = Helper(
+    "_span_within_document",
+    "char_end <= the document's n_chars.",
+    ("doc_id", "char_end"),
+    lambda t, ts: span_within_document(t, ts["documents"]),
+)
+FACT_HELPERS = (
+    DOC_ID_KNOWN,
+    Helper(
+        "_passage_id_known",
+        "passage_id is a passages.passage_id.",
+        ("passage_id",),
+        _passage_id_known,
+    ),
+    SPAN_WITHIN_DOCUMENT,
+    Helper(
+        "_quote_matches_source",
+        "quote == documents.source_text[char_start:char_end].",
+        ("doc_id", "char_start", "char_end", "quote"),
+        lambda t, ts: quote_matches_source(t, ts["documents"]),
+    ),
+)
+
+ISO_IS_CALENDAR_DATE = Helper(
+    "_iso_is_calendar_date",
+    "iso parses as a real date, month, year or FY year.",
+    ("iso",),
+    lambda t, ts: _bools([is_calendar_date(v) for v in _column(t, "iso")]),
+)
+
+HELPERS: dict[str, tuple[Helper, ...]] = {
+    **{name: FACT_HELPERS for name in FACT_TABLES},
+    "dates": (*FACT_HELPERS, ISO_IS_CALENDAR_DATE),
+    "documents": (
+        Helper(
+            "_n_chars_matches_text",
+            "n_chars == len(source_text).",
+            ("n_chars",),
+            lambda t, ts: n_chars_matches_text(t),
+        ),
+    ),
+    "passages": (DOC_ID_KNOWN, SPAN_WITHIN_DOCUMENT),
+    "inputs": (
+        Helper(
+            "_input_accounted_for",
+            "Every manifest input is in documents.source_path or quarantine.source_path.",
+            ("path",),
+            lambda t, ts: input_accounted_for(t, ts["documents"], ts["quarantine"]),
+        ),
+    ),
+}
+
+SUITE_TABLES: dict[str, Table] = {**TABLES, INPUTS.name: INPUTS}
+
+
+def helpers_for(name: str) -> tuple[Helper, ...]:
+    """The helper columns of one suite, in the order they are appended."""
+    return HELPERS.get(name, ())
+
+
+def safe_compute(helper: Helper, table: pa.Table, tables: Tables) -> pa.Array:
+    """Compute a helper; malformed data (missing columns, wrong types) gives all False."""
+    try:
+        values = helper.compute(table, tables)
+    except (KeyError, TypeError, ValueError, pa.ArrowException):
+        return _bools([False] * table.num_rows)
+    return values
+
+
+def with_helpers(name: str, table: pa.Table, tables: Tables) -> pa.Table:
+    """``table`` with its suite's helper columns appended."""
+    for helper in helpers_for(name):
+        table = table.append_column(helper.name, safe_compute(helper, table, tables))
+    return table

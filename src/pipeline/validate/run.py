@@ -1,0 +1,252 @@
+"""Run the stored expectation suites against a release directory with an ephemeral GX context.
+
+Bad data never raises: unreadable tables, a broken manifest, failing or erroring
+expectations all end up as failures in the returned ``ValidationReport``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.schemas import TABLES
+from pipeline.validate.derived import INPUTS, SUITE_TABLES, helpers_for, with_helpers
+from pipeline.validate.report import (
+    FailedExpectation,
+    SuiteOutcome,
+    ValidationReport,
+    json_safe,
+)
+from pipeline.validate.suites import Suite, load_suites
+
+SAMPLE_ROWS = 5
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
+DOCS_SITE = "release"
+
+
+def read_table(path: Path) -> tuple[pa.Table | None, str | None]:
+    """A Parquet table, or the reason it cannot be read."""
+    try:
+        return pq.read_table(path), None
+    except (OSError, pa.ArrowException) as exc:
+        return None, f"cannot read {path.name}: {exc}"
+
+
+def read_inputs(manifest_path: Path) -> tuple[pa.Table | None, str | None]:
+    """The manifest's ``inputs`` list as a table, or the reason it cannot be read."""
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        rows = manifest["inputs"]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise TypeError("inputs is not a list of objects")
+        return pa.Table.from_pylist(rows, schema=INPUTS.schema), None
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
+        return None, f"cannot read {manifest_path.name} inputs: {exc!r}"
+
+
+def read_release(release_dir: Path) -> tuple[dict[str, pa.Table], dict[str, str]]:
+    """Every table of the release (empty where unreadable) and the read errors by suite."""
+    tables: dict[str, pa.Table] = {}
+    errors: dict[str, str] = {}
+    sources = {name: lambda n=name: read_table(release_dir / f"{n}.parquet") for name in TABLES}
+    sources[INPUTS.name] = lambda: read_inputs(release_dir / "manifest.json")
+    for name, read in sources.items():
+        table, error = read()
+        if error is not None or table is None:
+            errors[name] = error or "unreadable"
+            table = SUITE_TABLES[name].schema.empty_table()
+        tables[name] = table
+    return tables, errors
+
+
+def augmented(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+    """Every table with its helper columns appended."""
+    return {name: with_helpers(name, table, tables) for name, table in tables.items()}
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """Arrow → pandas keeping Arrow types (ints with nulls stay ints, dates stay dates)."""
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def gx_context(docs_dir: Path) -> Any:
+    """An ephemeral GX context: no gx/ folder, no progress bars, Data Docs into ``docs_dir``."""
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.add_data_docs_site(
+        DOCS_SITE,
+        {
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    return context
+
+
+def gx_suite(suite: Suite) -> Any:
+    """A stored suite (plain dict) as a GX ExpectationSuite."""
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    expectations = [ExpectationConfiguration(**e).to_domain_obj() for e in suite["expectations"]]
+    return gx.ExpectationSuite(
+        name=suite["name"], expectations=expectations, meta=suite.get("meta", {})
+    )
+
+
+def run_suite(context: Any, suite: Suite, frame: pd.DataFrame) -> dict[str, Any]:
+    """Validate one frame against one suite; the GX result as a JSON dict."""
+    import great_expectations as gx
+
+    name = suite["name"]
+    source = context.data_sources.add_pandas(f"release-{name}")
+    batch = source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe("all")
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=batch, suite=context.suites.add(gx_suite(suite)))
+    )
+    result = definition.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
+    return dict(result.to_json_dict())
+
+
+def error_message(info: Any) -> str | None:
+    """The message of a raised exception in GX's (flat or per-metric) exception_info."""
+    if not isinstance(info, dict):
+        return None
+    entries = [info] if "raised_exception" in info else list(info.values())
+    messages = [
+        str(e.get("exception_message"))
+        for e in entries
+        if isinstance(e, dict) and e.get("raised_exception")
+    ]
+    return "; ".join(dict.fromkeys(messages)) or None
+
+
+def columns_of(kind: str, kwargs: Mapping[str, Any]) -> list[str]:
+    """The columns an expectation is about (none for table-level ones)."""
+    if "column" in kwargs:
+        return [str(kwargs["column"])]
+    if "column_A" in kwargs:
+        return [str(kwargs["column_A"]), str(kwargs["column_B"])]
+    if kind.startswith(("expect_compound_", "expect_multicolumn_")):
+        return [str(c) for c in kwargs.get("column_list", [])]
+    return []
+
+
+def sample_rows(table: pa.Table, indices: list[Any], columns: list[str]) -> list[Any]:
+    """The failing rows (only ``columns``), JSON-safe."""
+    keep = [c for c in dict.fromkeys(columns) if c in table.column_names]
+    rows = [int(i) for i in indices if isinstance(i, int) and 0 <= int(i) < table.num_rows]
+    if not keep or not rows:
+        return []
+    return [json_safe(r) for r in table.select(keep).take(pa.array(rows)).to_pylist()]
+
+
+def failure_from(name: str, outcome: Mapping[str, Any], table: pa.Table) -> FailedExpectation:
+    """A failed GX expectation result as a FailedExpectation with sample rows."""
+    config = outcome.get("expectation_config", {})
+    kind = str(config.get("type"))
+    columns = columns_of(kind, config.get("kwargs", {}))
+    result = outcome.get("result") or {}
+    shows = [s for h in helpers_for(name) if h.name in columns for s in h.shows]
+    if "partial_unexpected_index_list" in result:
+        key = list(SUITE_TABLES[name].primary_key)
+        sample = sample_rows(table, result["partial_unexpected_index_list"], key + shows + columns)
+    elif "observed_value" in result:
+        sample = [json_safe(result["observed_value"])]
+    else:
+        sample = json_safe(result.get("partial_unexpected_list", []))
+    count = result.get("unexpected_count")
+    return FailedExpectation(
+        expectation=kind,
+        table=name,
+        column=",".join(columns) or None,
+        sample=sample,
+        unexpected_count=count if isinstance(count, int) else None,
+        error=error_message(outcome.get("exception_info")),
+    )
+
+
+def outcome_from(name: str, result: Mapping[str, Any], table: pa.Table) -> SuiteOutcome:
+    """A suite's GX result as a SuiteOutcome; an erroring expectation counts as failed."""
+    results = result.get("results", [])
+    failures = [
+        failure_from(name, r, table)
+        for r in results
+        if not r.get("success") or error_message(r.get("exception_info"))
+    ]
+    return SuiteOutcome(not failures, len(results), len(failures), failures)
+
+
+def failed_outcome(name: str, kind: str, error: str) -> SuiteOutcome:
+    """A suite that could not run at all."""
+    return SuiteOutcome(False, 1, 1, [FailedExpectation(kind, name, None, [], error=error)])
+
+
+def validate_tables(
+    suites: Mapping[str, Suite],
+    tables: Mapping[str, pa.Table],
+    read_errors: Mapping[str, str],
+    report_dir: Path,
+) -> tuple[dict[str, SuiteOutcome], dict[str, Any]]:
+    """Run every suite on its augmented table; outcomes and raw GX results by suite."""
+    context = gx_context(report_dir / "data_docs")
+    outcomes: dict[str, SuiteOutcome] = {}
+    raw: dict[str, Any] = {}
+    for name in [*SUITE_TABLES, *(s for s in suites if s not in SUITE_TABLES)]:
+        if name not in suites:
+            outcomes[name] = failed_outcome(name, "suite_present", f"no {name}.json suite")
+        elif name not in tables:
+            outcomes[name] = failed_outcome(name, "table_known", f"no table for suite {name}")
+        elif name in read_errors:
+            outcomes[name] = failed_outcome(name, "table_readable", read_errors[name])
+        else:
+            try:
+                raw[name] = run_suite(context, suites[name], to_frame(tables[name]))
+            except Exception as exc:  # a gate reports, it does not crash
+                outcomes[name] = failed_outcome(name, "suite_runs", repr(exc))
+                continue
+            outcomes[name] = outcome_from(name, raw[name], tables[name])
+    context.build_data_docs(site_names=[DOCS_SITE])
+    return outcomes, raw
+
+
+def write_results(report: ValidationReport, raw: Mapping[str, Any], report_dir: Path) -> None:
+    """``results.json`` (summary and failures) and ``suites/<name>.json`` (GX results)."""
+    suites_dir = report_dir / "suites"
+    suites_dir.mkdir(parents=True, exist_ok=True)
+    for name, result in raw.items():
+        text = json.dumps(result, indent=2, ensure_ascii=False, default=str)
+        (suites_dir / f"{name}.json").write_text(text + "\n", encoding="utf-8")
+    text = json.dumps(report.to_full_json(), indent=2, ensure_ascii=False, default=str)
+    (report_dir / "results.json").write_text(text + "\n", encoding="utf-8")
+
+
+def validate_release(
+    release_dir: Path, expectations_dir: Path, report_dir: Path
+) -> ValidationReport:
+    """Run every stored suite on the release; write JSON results and Data Docs to report_dir."""
+    report_dir = report_dir.resolve()
+    report_dir.mkdir(parents=True, exist_ok=True)
+    suites = load_suites(expectations_dir)
+    tables, read_errors = read_release(release_dir)
+    outcomes, raw = validate_tables(suites, augmented(tables), read_errors, report_dir)
+    report = ValidationReport.from_outcomes(outcomes)
+    write_results(report, raw, report_dir)
+    return report
