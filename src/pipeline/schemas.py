@@ -31,6 +31,7 @@ QUARANTINE_REASONS = (
     "unreadable",
     "too_large",
     "no_text",
+    "processing_error",
 )
 
 

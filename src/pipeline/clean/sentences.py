@@ -22,7 +22,8 @@ def sentence_bounds(text: str) -> list[tuple[int, int]]:
     bounds: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY_RE.finditer(text):
-        token = _LAST_TOKEN_RE.search(text, 0, m.start())
+        # Look back a short window only: abbreviations are short, passages may be long.
+        token = _LAST_TOKEN_RE.search(text, max(0, m.start() - 24), m.start())
         word = token.group(1).casefold() if token else ""
         if word in _abbreviations() or re.fullmatch(r"(?:[a-z]\.)+", word):
             continue

@@ -118,6 +118,15 @@ def _context_patterns() -> dict[str, re.Pattern[str]]:
             rf"{years}(?:,\s*{years})*(?:,?\s+(?:{_alternation(ctx['year_list_words'])})\s+|,\s*)$"
         ),
         "month_prev": _words_before(ctx["month_prev_words"]),
+        "month_list": re.compile(
+            rf"\b(?:{_alternation(list(_month_table()['full']))})\.?"
+            rf"(?:,\s*|\s+(?:{_alternation(ctx['year_list_words'])})\s+)$"
+        ),
+        "possessive": re.compile(r"\w's\s+$"),
+        "change_by": _words_before([f"{w} by" for w in ctx["change_verbs"]]),
+        "attributive_noun": re.compile(
+            rf"\s+(?:{_alternation(ctx['year_attributive_nouns'])})s?\b", re.IGNORECASE
+        ),
         "connector": re.compile(rf"^\s*(?:{_alternation(ctx['range_connectors'])})\s*$"),
         "future": re.compile(rf"\b(?:{_alternation(ctx['future_markers'])})\b", re.IGNORECASE),
         "relative": re.compile(
@@ -198,8 +207,8 @@ def _ref_month_day(m: re.Match[str], ctx: DocContext) -> list[_Ref]:
 
 
 def _ref_month(m: re.Match[str], ctx: DocContext) -> list[_Ref]:
-    before = m.string[max(0, m.start() - 40) : m.start()]
-    if not _context_patterns()["month_prev"].search(before):
+    pats, before = _context_patterns(), m.string[max(0, m.start() - 40) : m.start()]
+    if not any(pats[k].search(before) for k in ("month_prev", "month_list")):
         return []
     return [_Ref(m.start(), m.end(), "month", None, _month_of(m))]
 
@@ -207,6 +216,10 @@ def _ref_month(m: re.Match[str], ctx: DocContext) -> list[_Ref]:
 def _ref_year(m: re.Match[str], ctx: DocContext) -> list[_Ref]:
     pats, before = _context_patterns(), m.string[max(0, m.start() - 40) : m.start()]
     ok = any(pats[k].search(before) for k in ("year_prev", "year_of", "year_list"))
+    ok = ok and not pats["change_by"].search(before)
+    # Attributive use: "the 2016 elections", "Peru's 2021 census" (not "the 2030 Agenda").
+    if not ok and any(pats[k].search(before) for k in ("determiner", "possessive")):
+        ok = pats["attributive_noun"].match(m.string, m.end()) is not None
     return [_Ref(m.start(), m.end(), "year", int(m["y"]))] if ok else []
 
 

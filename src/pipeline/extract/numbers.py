@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
-from importlib.resources import files
 from typing import Any
 
-import yaml
+from pipeline.resources import load_yaml
 
 __all__ = [
     "NumberMatch",
+    "alternation",
     "find_numbers",
     "load_vocabulary",
     "parse_number",
@@ -39,17 +38,15 @@ class NumberMatch:
     grouped: bool = False  # digits with thousands separators ("2,000")
 
 
-@cache
 def load_vocabulary(name: str) -> dict[str, Any]:
-    """Load ``pipeline/resources/<name>.yaml`` once."""
-    text = files("pipeline").joinpath("resources", f"{name}.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    """The mapping in ``pipeline/resources/<name>.yaml`` (parsed once by ``load_yaml``)."""
+    data = load_yaml(f"{name}.yaml")
     if not isinstance(data, dict):
         raise ValueError(f"resource {name}.yaml must hold a mapping")
     return data
 
 
-def _alternation(words: list[str]) -> str:
+def alternation(words: list[str]) -> str:
     """Regex alternation of literal words, longest first so prefixes never win."""
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
@@ -67,14 +64,18 @@ _ALL_WORDS = [*_UNITS, *_TEENS, *_TENS, *_SCALES, *_DOZENS]
 _DIGITS_RE = re.compile(
     r"(?<![\w.,:/])"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"(?:(?P<sp>[ \t]*)(?P<scale>(?i:" + _alternation(list(_SCALES)) + r"))\b"
-    r"|(?P<abbr>" + _alternation(list(_ABBREVIATIONS)) + r")(?![\w]))?"
+    r"(?:(?P<sp>[ \t]*|-)(?P<scale>(?i:" + alternation(list(_SCALES)) + r"))\b"
+    r"|(?P<abbr>" + alternation(list(_ABBREVIATIONS)) + r")(?![\w]))?"
     r"(?P<plus>\+)?"
     r"(?![\w]|[.,:/]\d)"
 )
-_WORD = r"(?:" + _alternation(_ALL_WORDS) + r")"
+_WORD = r"(?:" + alternation(_ALL_WORDS) + r")"
 _WORDS_RE = re.compile(
-    r"(?i)\b(?:(?P<article>an?)\s+)?(?P<run>" + _WORD + r"(?:(?:\s+and\s+|[ \t]+|-)" + _WORD + r")*)\b"
+    r"(?i)\b(?:(?P<article>an?)\s+)?(?P<run>"
+    + _WORD
+    + r"(?:(?:\s+and\s+|[ \t]+|-)"
+    + _WORD
+    + r")*)\b"
 )
 _TOKEN_RE = re.compile(r"(?i)" + _WORD)
 
@@ -96,6 +97,9 @@ def _digits_match(m: re.Match[str]) -> NumberMatch:
         plus=bool(m["plus"]),
         grouped="," in m["num"],
     )
+
+
+Token = tuple[str, int, int]  # a number word and its span
 
 
 def _kind(word: str) -> str:
@@ -121,6 +125,9 @@ _MAY_FOLLOW: dict[str, frozenset[str | None]] = {
 }
 
 
+_COUNTING_KINDS = frozenset({"unit", "teen", "tens"})
+
+
 def _word_value(word: str) -> int:
     for table in (_UNITS, _TEENS, _TENS, _SCALES, _DOZENS):
         if word in table:
@@ -128,27 +135,35 @@ def _word_value(word: str) -> int:
     raise KeyError(word)
 
 
-def _group_words(tokens: list[tuple[str, int, int]], article: bool) -> list[list[tuple[str, int, int]]]:
+def _group_words(tokens: list[Token], article: bool) -> list[list[Token]]:
     """Split a run of number words into numbers ("two three" is two numbers)."""
-    groups: list[list[tuple[str, int, int]]] = []
-    current: list[tuple[str, int, int]] = []
+    groups: list[list[Token]] = []
+    current: list[Token] = []
     last: str | None = "article" if article else None
+    last_scale, since_scale = float("inf"), 0  # scales fall: "two million three thousand"
     for token in tokens:
-        kind = _kind(token[0].lower())
-        if last not in _MAY_FOLLOW[kind] or (kind == "scale" and last == "scale"):
+        word = token[0].lower()
+        kind = _kind(word)
+        if kind == "scale" and _SCALES[word] >= last_scale and last in _MAY_FOLLOW[kind]:
+            # "two million three million": the words after the first scale start a new number
+            groups.append(current[:since_scale])
+            current, last_scale, since_scale = current[since_scale:], float("inf"), 0
+        elif last not in _MAY_FOLLOW[kind]:
             if current:
                 groups.append(current)
-            current, last = [], None
+            current, last, last_scale, since_scale = [], None, float("inf"), 0
             if None not in _MAY_FOLLOW[kind]:
                 continue  # a bare scale word ("thousand") is not a number
         current.append(token)
         last = kind
+        if kind == "scale":
+            last_scale, since_scale = _SCALES[word], len(current)
     if current:
         groups.append(current)
     return groups
 
 
-def _group_value(group: list[tuple[str, int, int]]) -> float:
+def _group_value(group: list[Token]) -> float:
     total, current = 0, 0
     for word, _, _ in group:
         w = word.lower()
@@ -175,11 +190,10 @@ def _words_matches(m: re.Match[str]) -> list[NumberMatch]:
     out: list[NumberMatch] = []
     for i, group in enumerate(_group_words(tokens, article)):
         start = group[0][1]
-        if i == 0 and article and group[0][1] == tokens[0][1]:
-            if _kind(group[0][0].lower()) in {"unit", "teen", "tens"}:
-                pass  # "a nine-member team": the article is not part of the number
-            else:
-                start = m.start()
+        # The article counts before a multiplier ("a million"), not in "a nine-member team".
+        first_kind = _kind(group[0][0].lower())
+        if i == 0 and article and start == tokens[0][1] and first_kind not in _COUNTING_KINDS:
+            start = m.start()
         value = _group_value(group)
         out.append(NumberMatch(start, group[-1][2], value, value, words=True))
     return out
@@ -203,24 +217,27 @@ def parse_number(text: str) -> float | None:
     return None
 
 
-def _qualifier_regex() -> re.Pattern[str]:
+def _qualifier_regex(money: bool) -> re.Pattern[str]:
     vocab = load_vocabulary("qualifiers")
-    parts = [
-        f"(?P<{kind}>{_alternation([str(p) for p in vocab[kind]])})"
-        for kind in ("approx", "min", "max")
-    ]
-    # Order by length across kinds: "no more than" (max) must beat "more than" (min).
+    words = {kind: [str(p) for p in vocab[kind]] for kind in ("approx", "min", "max")}
+    if money:
+        words["max"] += [str(p) for p in vocab["max_money_only"]]
+    parts = [f"(?P<{kind}>{alternation(phrases)})" for kind, phrases in words.items()]
+    # search() takes the leftmost hit, so "no more than" (max) beats its tail "more than".
     return re.compile(r"(?i)(?<![\w])(?:" + "|".join(parts) + r")\s+$")
 
 
-_QUALIFIER_RE = _qualifier_regex()
+_QUALIFIER_RES = {money: _qualifier_regex(money) for money in (False, True)}
 _QUALIFIER_WINDOW = 40
 
 
-def qualifier_before(text: str, start: int) -> tuple[str, int] | None:
-    """Qualifier ('approx', 'min', 'max') ending right before ``start``, with its start."""
+def qualifier_before(text: str, start: int, money: bool = False) -> tuple[str, int] | None:
+    """Qualifier ('approx', 'min', 'max') ending right before ``start``, with its start.
+
+    ``money`` admits the bounds that only hold before amounts ("under $5 million").
+    """
     lo = max(0, start - _QUALIFIER_WINDOW)
-    m = _QUALIFIER_RE.search(text, lo, start)
+    m = _QUALIFIER_RES[money].search(text, lo, start)
     if m is None or m.lastgroup is None:
         return None
     return m.lastgroup, m.start()

@@ -59,7 +59,19 @@ def decode_bytes(data: bytes) -> Decoded:
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
         raise DecodeError("undecodable", "bytes are not valid UTF-8 and no encoding fits")
+    if _is_single_byte(best.encoding):
+        # Detectors cannot tell Western from Central European code pages on short
+        # texts; documents of this genre are English/Spanish, so cp1252 comes first.
+        try:
+            return _checked(Decoded(data.decode("cp1252"), "cp1252"))
+        except UnicodeDecodeError:
+            pass
     return _checked(Decoded(str(best), best.encoding))
+
+
+def _is_single_byte(encoding: str) -> bool:
+    name = encoding.lower().replace("-", "_")
+    return name.startswith(("cp125", "iso8859", "latin", "windows_125", "mac_"))
 
 
 def _decode_with_bom(data: bytes) -> Decoded | None:

@@ -34,7 +34,7 @@ INPUTS = Table(
     primary_key=("path",),
 )
 
-ISO_DATE_PATTERN = r"^(\d{4}(-\d{2}(-\d{2})?)?|FY\d{4})$"
+ISO_DATE_PATTERN = r"^(?:\d{4}(?:-\d{2}(?:-\d{2})?)?|FY\d{4})$"
 _ISO_FORMATS = {4: "%Y", 7: "%Y-%m", 10: "%Y-%m-%d"}
 
 Tables = Mapping[str, pa.Table]

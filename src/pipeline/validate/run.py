@@ -55,11 +55,10 @@ def read_release(release_dir: Path) -> tuple[dict[str, pa.Table], dict[str, str]
     """Every table of the release (empty where unreadable) and the read errors by suite."""
     tables: dict[str, pa.Table] = {}
     errors: dict[str, str] = {}
-    sources = {name: lambda n=name: read_table(release_dir / f"{n}.parquet") for name in TABLES}
-    sources[INPUTS.name] = lambda: read_inputs(release_dir / "manifest.json")
-    for name, read in sources.items():
-        table, error = read()
-        if error is not None or table is None:
+    reads = {name: read_table(release_dir / f"{name}.parquet") for name in TABLES}
+    reads[INPUTS.name] = read_inputs(release_dir / "manifest.json")
+    for name, (table, error) in reads.items():
+        if table is None:
             errors[name] = error or "unreadable"
             table = SUITE_TABLES[name].schema.empty_table()
         tables[name] = table
@@ -73,7 +72,8 @@ def augmented(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
 
 def to_frame(table: pa.Table) -> pd.DataFrame:
     """Arrow → pandas keeping Arrow types (ints with nulls stay ints, dates stay dates)."""
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+    frame: pd.DataFrame = table.to_pandas(types_mapper=pd.ArrowDtype)
+    return frame
 
 
 def gx_context(docs_dir: Path) -> Any:
@@ -164,10 +164,12 @@ def failure_from(name: str, outcome: Mapping[str, Any], table: pa.Table) -> Fail
     kind = str(config.get("type"))
     columns = columns_of(kind, config.get("kwargs", {}))
     result = outcome.get("result") or {}
-    shows = [s for h in helpers_for(name) if h.name in columns for s in h.shows]
+    helpers = [h for h in helpers_for(name) if h.name in columns]
     if "partial_unexpected_index_list" in result:
+        # a helper column is all True/False: show the columns it was computed from instead
+        shown = [s for h in helpers for s in h.shows] if helpers else columns
         key = list(SUITE_TABLES[name].primary_key)
-        sample = sample_rows(table, result["partial_unexpected_index_list"], key + shows + columns)
+        sample = sample_rows(table, result["partial_unexpected_index_list"], key + shown)
     elif "observed_value" in result:
         sample = [json_safe(result["observed_value"])]
     else:

@@ -1,0 +1,92 @@
+"""The release flow: thin Prefect orchestration over pipeline.stages (no logic here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from pipeline import stages
+from pipeline.publish.release import keep_failed, new_version
+from pipeline.plan import make_plan
+from pipeline.publish.summary import run_summary
+from pipeline.settings import Settings
+from pipeline.stages import RunPlan
+from pipeline.validate import ValidationReport
+
+
+@dataclass(frozen=True, slots=True)
+class FlowResult:
+    published: bool
+    version: str
+    path: Path
+    report: ValidationReport
+
+
+def _batch_key(context: Any, parameters: dict[str, Any]) -> str | None:
+    plan, paths, repeated = parameters["plan"], parameters["paths"], parameters["repeated"]
+    return stages.batch_cache_key(stages.batch_dir(plan, paths, repeated))
+
+
+@task(retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def count_lines(plan: RunPlan, paths: list[str]) -> dict[str, int]:
+    return stages.count_short_lines(plan, paths)
+
+
+@task(retries=2, retry_delay_seconds=1, cache_key_fn=_batch_key, persist_result=True)
+def process_batch(plan: RunPlan, paths: list[str], repeated: list[str]) -> Path:
+    return stages.process_batch(plan, paths, repeated)
+
+
+@task(cache_policy=NO_CACHE)
+def assemble_and_stage(plan: RunPlan, version: str, batch_dirs: list[Path]) -> Path:
+    return stages.stage_release(plan, version, stages.assemble(batch_dirs))
+
+
+@task(cache_policy=NO_CACHE)
+def validate(plan: RunPlan, staged: Path) -> ValidationReport:
+    return stages.validate_staged(plan, staged)
+
+
+@task(retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def publish(plan: RunPlan, staged: Path, report: ValidationReport) -> Path:
+    return stages.finish_release(plan, staged, report)
+
+
+@task(cache_policy=NO_CACHE)
+def keep_for_inspection(plan: RunPlan, staged: Path, version: str) -> Path:
+    return keep_failed(plan.output_dir, staged, version)
+
+
+@task(retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
+def plan_run(settings: Settings) -> RunPlan:
+    return make_plan(settings)
+
+
+@flow(name="release", log_prints=False)
+def release_flow(
+    input_dir: str, output_dir: str, expectations_dir: str, max_document_bytes: int,
+    batch_size: int,
+) -> FlowResult:
+    """Build, validate and (only if every suite passes) publish one release."""
+    plan = plan_run(Settings(Path(input_dir), Path(output_dir), Path(expectations_dir),
+                             max_document_bytes, batch_size))
+    version = new_version(plan.output_dir, dt.datetime.now(dt.UTC), plan.run_fingerprint)
+    batches = plan.batches()
+    counts = [count_lines.submit(plan, paths) for paths in batches]
+    repeated = stages.repeated_from_counts([c.result() for c in counts])
+    futures = [process_batch.submit(plan, paths, repeated) for paths in batches]
+    staged = assemble_and_stage(plan, version, [f.result() for f in futures])
+    report = validate(plan, staged)
+    if report.success:
+        path = publish(plan, staged, report)
+    else:
+        path = keep_for_inspection(plan, staged, version)
+    create_markdown_artifact(key="release-summary",
+                             markdown=run_summary(version, path, report))
+    return FlowResult(report.success, version, path, report)

@@ -1,0 +1,89 @@
+"""Run every extractor over a document's passages and attach provenance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pipeline.clean.passages import Passage
+from pipeline.clean.sentences import sentence_at, sentence_bounds
+from pipeline.document import Document
+from pipeline.extract.base import DateFact, DocContext, EntityFact, MoneyFact, QuantityFact
+from pipeline.extract.dates import extract_dates
+from pipeline.extract.entities import extract_entities
+from pipeline.extract.money import extract_money
+from pipeline.extract.quantities import extract_quantities
+from pipeline.ids import entity_id, fact_id
+
+Fact = MoneyFact | QuantityFact | DateFact | EntityFact
+Row = dict[str, Any]
+
+EXTRACTORS: dict[str, Callable[[str, DocContext], Sequence[Fact]]] = {
+    "money": extract_money,
+    "quantities": extract_quantities,
+    "dates": extract_dates,
+    "entities": extract_entities,
+}
+
+
+def document_context(published_date: str | None, precision: str | None) -> DocContext:
+    """What extractors may assume about the document's own date."""
+    if not published_date:
+        return DocContext()
+    parts = [int(p) for p in published_date.split("-")]
+    year, month, day = (parts + [1, 1])[:3]
+    return DocContext(dt.date(year, month, day), precision)
+
+
+def extract_document(
+    doc: Document, passages: Sequence[Passage], ctx: DocContext
+) -> dict[str, list[Row]]:
+    """Fact rows per table for one document, in reading order, unique by fact_id."""
+    rows: dict[str, list[Row]] = {kind: [] for kind in EXTRACTORS}
+    seen: set[str] = set()
+    for passage in passages:
+        bounds = sentence_bounds(passage.text)
+        for kind, extractor in EXTRACTORS.items():
+            for fact in extractor(passage.text, ctx):
+                row = _row(doc, passage, bounds, kind, fact)
+                if row["fact_id"] not in seen:
+                    seen.add(row["fact_id"])
+                    rows[kind].append(row)
+    return rows
+
+
+def _row(
+    doc: Document, passage: Passage, bounds: list[tuple[int, int]], kind: str, fact: Fact
+) -> Row:
+    start, end = passage.offsets.to_source(fact.start, fact.end)
+    values = _values(fact)
+    return {
+        "fact_id": fact_id(doc.content_sha256, kind, start, end, _value_key(values)),
+        "doc_id": doc.doc_id,
+        "source_path": doc.source_path,
+        "char_start": start,
+        "char_end": end,
+        "quote": doc.text[start:end],
+        "passage_id": passage.passage_id,
+        "sentence": sentence_at(passage.text, bounds, fact.start),
+        "extractor": fact.extractor,
+        **values,
+    }
+
+
+def _values(fact: Fact) -> Row:
+    if isinstance(fact, MoneyFact):
+        return {"amount": fact.amount, "currency": fact.currency, "amount_usd": fact.amount_usd,
+                "amount_low_usd": fact.amount_low_usd, "amount_high_usd": fact.amount_high_usd,
+                "qualifier": fact.qualifier, "period": fact.period, "what": fact.what}
+    if isinstance(fact, QuantityFact):
+        return {"value": fact.value, "qualifier": fact.qualifier, "unit": fact.unit}
+    if isinstance(fact, DateFact):
+        return {"iso": fact.iso, "precision": fact.precision, "date_start": fact.date_start,
+                "date_end": fact.date_end, "basis": fact.basis}
+    return {"entity_id": entity_id(fact.type, fact.name), "name": fact.name, "type": fact.type}
+
+
+def _value_key(values: Row) -> str:
+    return "|".join(f"{k}={values[k]!r}" for k in sorted(values))

@@ -1,0 +1,29 @@
+"""The cheap part of a run: scan inputs and decide whether anything needs doing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.publish.fingerprint import code_version, input_fingerprint, run_fingerprint
+from pipeline.settings import PROJECT_ROOT, Settings
+from pipeline.stages import RunPlan, scan_inputs
+
+
+def make_plan(settings: Settings) -> RunPlan:
+    """Hash inputs, code and config; no Prefect, no GX, no Parquet."""
+    if not settings.input_dir.is_dir():
+        raise FileNotFoundError(f"input folder {settings.input_dir} does not exist")
+    inputs = scan_inputs(settings.input_dir)
+    code = code_version(settings.expectations_dir, [PROJECT_ROOT / "flows"])
+    inputs_fp = input_fingerprint(inputs)
+    return RunPlan(
+        input_dir=settings.input_dir.resolve(),
+        output_dir=settings.output_dir.resolve(),
+        expectations_dir=Path(settings.expectations_dir).resolve(),
+        inputs=inputs,
+        input_fingerprint=inputs_fp,
+        code_version=code,
+        run_fingerprint=run_fingerprint(inputs_fp, code, settings.config_fingerprint()),
+        max_document_bytes=settings.max_document_bytes,
+        batch_size=settings.batch_size,
+    )

@@ -1,0 +1,64 @@
+"""What a release is built from: inputs, code and config, each reduced to a hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pipeline
+from pipeline.ingest.readers import InputFile
+
+_CODE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".csv"}
+
+
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    path: str
+    sha256: str | None  # None when the file cannot be read
+    bytes: int | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": self.path, "sha256": self.sha256, "bytes": self.bytes}
+
+
+def hash_input(item: InputFile) -> InputRecord:
+    """sha256 of one input, streamed (never the whole file in memory)."""
+    if item.problem is not None:
+        return InputRecord(item.path, None, None)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with item.absolute.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError:
+        return InputRecord(item.path, None, None)
+    return InputRecord(item.path, digest.hexdigest(), size)
+
+
+def input_fingerprint(records: Iterable[InputRecord]) -> str:
+    lines = sorted(f"{r.path}\t{r.sha256}" for r in records)
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def code_version(expectations_dir: Path, extra_roots: Iterable[Path] = ()) -> str:
+    """Hash of the pipeline's source, resources and expectation suites."""
+    roots = [Path(pipeline.__file__).parent, expectations_dir, *extra_roots]
+    digest = hashlib.sha256(pipeline.__version__.encode())
+    for root in roots:
+        if not root.exists():
+            continue
+        for path in sorted(p for p in root.rglob("*") if p.suffix in _CODE_SUFFIXES):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def run_fingerprint(inputs_fp: str, code: str, config: dict[str, object]) -> str:
+    """Equal fingerprints mean the release would be identical: nothing to publish."""
+    payload = json.dumps({"inputs": inputs_fp, "code": code, "config": config}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()

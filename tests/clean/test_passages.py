@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.clean.boilerplate import is_chrome_line, repeated_lines
+from pipeline.clean.passages import clean_document
+from pipeline.clean.sentences import sentence_bounds
+from pipeline.document import Document
+from pipeline.ingest.readers import parse_document
+
+
+def _doc(text: str, name: str = "doc.md") -> Document:
+    doc = parse_document(name, text.encode("utf-8"))
+    assert isinstance(doc, Document)
+    return doc
+
+
+WRAPPED_MARKDOWN = """---
+title: Fact Sheet
+---
+
+**Building Ties**
+
+The United States and Peru will celebrate many years of relations, which
+will mark strong ties in the areas of diplomacy and trade. USAID has
+invested m**ore than $2.4 million** to promote
+development, said the [State Department](https://www.state.gov/x_y).
+
+-   During the week, the government announced a **$65 million
+    assistance package** for partners.
+-   Second item with “curly quotes” and a no\u2011break\u00a0space.
+
+<!-- -->
+
+Share
+"""
+
+
+def test_markdown_is_unwrapped_with_headings_bullets_links_and_offsets() -> None:
+    doc = _doc(WRAPPED_MARKDOWN)
+    passages = clean_document(doc)
+    assert [p.kind for p in passages] == ["heading", "paragraph", "bullet", "bullet"]
+    heading, para, bullet, second = passages
+    assert heading.text == "Building Ties"
+    assert para.heading == "Building Ties"
+    assert "invested more than $2.4 million to promote development" in para.text
+    assert para.links == ("https://www.state.gov/x_y",)
+    assert "said the State Department." in para.text
+    assert bullet.text == ("During the week, the government announced a $65 million "
+                           "assistance package for partners.")
+    assert '"curly quotes"' in second.text and "\u00a0" not in second.text
+    start = bullet.text.index("$65 million")
+    s, e = bullet.offsets.to_source(start, start + len("$65 million"))
+    assert doc.text[s:e] == "$65 million"
+    s, e = para.offsets.to_source(para.text.index("more"), para.text.index(" than"))
+    assert doc.text[s:e] == "m**ore"
+
+
+def test_paragraph_per_line_text_with_caps_headings_and_chrome() -> None:
+    text = ("Skip to main content\n\nECONOMIC PROSPERITY\n"
+            "First paragraph is a long line of text that is not wrapped at all by its "
+            "producer and ends here. It has a second sentence too.\n"
+            "Second paragraph also stands on one line and is long enough to count as "
+            "one paragraph of the statement.\n\nPrint\n")
+    passages = clean_document(_doc(text, "d.txt"))
+    assert [p.kind for p in passages] == ["heading", "paragraph", "paragraph"]
+    assert passages[1].heading == "ECONOMIC PROSPERITY"
+    assert passages[2].text.startswith("Second paragraph")
+
+
+def test_html_text_keeps_offsets_into_the_html_source() -> None:
+    html = ("<html><head><title>T</title><style>p{}</style><script>var a='$9 million';"
+            "</script></head><body><nav>Home</nav><h1>Joint Statement</h1>"
+            "<p>The U.S. gave <b>$5&nbsp;million</b> to Peru&rsquo;s partners.</p>"
+            "</body></html>")
+    doc = _doc(html, "page.html")
+    passages = clean_document(doc)
+    texts = [p.text for p in passages]
+    assert texts == ["Joint Statement", "The U.S. gave $5 million to Peru's partners."]
+    assert not any("$9" in t or "p{}" in t for t in texts)
+    para = passages[1]
+    start = para.text.index("$5 million")
+    s, e = para.offsets.to_source(start, start + len("$5 million"))
+    assert doc.text[s:e] == "$5&nbsp;million"
+
+
+def test_chrome_patterns_and_repeated_lines() -> None:
+    assert is_chrome_line("Search form")
+    assert is_chrome_line("0:00 0:03:31 0:00")
+    assert is_chrome_line("No media source currently available")
+    assert not is_chrome_line("The United States and Peru signed an agreement.")
+    texts = ["Site Menu Footer\nBody one.", "Site Menu Footer\nBody two.",
+             "site menu footer!\nBody three.", "Body four."]
+    repeated = repeated_lines(texts)
+    assert repeated == frozenset({"site menu footer"})
+    assert is_chrome_line("Site Menu Footer", repeated)
+
+
+def test_sentence_bounds_respect_abbreviations() -> None:
+    text = "The U.S. and Peru met on Feb. 6. Mr. Smith spoke. Trade grew."
+    sentences = [text[s:e] for s, e in sentence_bounds(text)]
+    assert sentences == ["The U.S. and Peru met on Feb. 6.", "Mr. Smith spoke.", "Trade grew."]
+
+
+_ALPHABET = st.sampled_from(list("abcXYZ019$., \n\n*_-#[]()\u201c\u201d\u2019\u00a0\t") +
+                            ["**", "- ", "\n\n", "<b>", "&amp;", "word", "Peru"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ALPHABET, min_size=1, max_size=80).map("".join),
+       st.sampled_from(["x.md", "x.txt", "x.html"]))
+def test_every_cleaned_word_maps_to_the_same_word_in_the_source(body: str, name: str) -> None:
+    doc = parse_document(name, ("Intro line.\n\n" + body).encode("utf-8"))
+    if not isinstance(doc, Document):
+        return
+    for passage in clean_document(doc):
+        assert passage.text == passage.text.strip() and "  " not in passage.text
+        assert 0 <= passage.char_start < passage.char_end <= len(doc.text)
+        for m in re.finditer(r"[A-Za-z0-9]+", passage.text):
+            s, e = passage.offsets.to_source(m.start(), m.end())
+            assert passage.char_start <= s < e <= passage.char_end
+            assert re.sub(r"[^A-Za-z0-9]", "", doc.text[s:e]).startswith(m.group()[:1])

@@ -1,0 +1,103 @@
+"""Stage → validate → publish without Prefect: the gate and the folder layout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.plan import make_plan
+from pipeline.publish.release import (
+    LATEST, RELEASES, keep_failed, latest_version, list_releases, new_version, sha256_file,
+    up_to_date,
+)
+from pipeline.settings import Settings
+from pipeline.stages import (
+    RunPlan, assemble, finish_release, process_batch, repeated_from_counts, stage_release,
+    validate_staged, count_short_lines,
+)
+from pipeline.schemas import TABLES
+import datetime as dt
+
+DOC = ("Joint Statement\n\nOn May 9, 2024, the United States announced $65 million in "
+       "assistance and the transfer of nine helicopters to Peru.\n")
+
+
+def _plan(tmp_path: Path) -> RunPlan:
+    inputs = tmp_path / "in"
+    inputs.mkdir(exist_ok=True)
+    (inputs / "a.txt").write_text(DOC)
+    (inputs / "empty.txt").write_text("")
+    return make_plan(Settings(inputs, tmp_path / "out"))
+
+
+def _stage(plan: RunPlan) -> tuple[str, Path]:
+    batches = plan.batches()
+    repeated = repeated_from_counts([count_short_lines(plan, b) for b in batches])
+    dirs = [process_batch(plan, b, repeated) for b in batches]
+    version = new_version(plan.output_dir, dt.datetime.now(dt.UTC), plan.run_fingerprint)
+    return version, stage_release(plan, version, assemble(dirs))
+
+
+def test_validated_release_is_published_with_checksums_and_latest(tmp_path: Path) -> None:
+    plan = _plan(tmp_path)
+    version, staged = _stage(plan)
+    report = validate_staged(plan, staged)
+    assert report.success, report.describe_failures()
+    release = finish_release(plan, staged, report)
+    assert release == plan.output_dir / RELEASES / version
+    assert latest_version(plan.output_dir) == version
+    manifest = json.loads((release / "manifest.json").read_text())
+    assert set(manifest["tables"]) == set(TABLES)
+    for info in manifest["tables"].values():
+        assert sha256_file(release / info["path"]) == info["sha256"]
+    for name in ("CHANGELOG.md", "README.md", "datapackage.json", "validation/results.json"):
+        assert (release / name).is_file()
+    assert manifest["validation"]["money"]["success"] is True
+    quarantine = pq.read_table(release / "quarantine.parquet").to_pylist()
+    assert [(q["source_path"], q["reason"]) for q in quarantine] == [("empty.txt", "empty")]
+    assert up_to_date(plan.output_dir, plan.run_fingerprint) == version
+    assert [r["version"] for r in list_releases(plan.output_dir)] == [version]
+
+
+def test_failed_validation_publishes_nothing_and_keeps_report(tmp_path: Path) -> None:
+    plan = _plan(tmp_path)
+    version, staged = _stage(plan)
+    money = pq.read_table(staged / "money.parquet")
+    shifted = money.set_column(money.schema.get_field_index("char_start"), "char_start",
+                               pc.add(money["char_start"], 3))
+    pq.write_table(shifted, staged / "money.parquet")
+    report = validate_staged(plan, staged)
+    assert not report.success
+    assert "money" in report.describe_failures()
+    failed = keep_failed(plan.output_dir, staged, version)
+    assert (failed / "validation" / "results.json").is_file()
+    assert not (plan.output_dir / LATEST).exists()
+    assert not (plan.output_dir / RELEASES).exists()
+
+
+def test_batch_work_is_reused_when_inputs_and_code_are_unchanged(tmp_path: Path) -> None:
+    plan = _plan(tmp_path)
+    [paths] = plan.batches()
+    first = process_batch(plan, paths, [])
+    stamp = (first / "documents.parquet").stat().st_mtime_ns
+    assert process_batch(plan, paths, []) == first
+    assert (first / "documents.parquet").stat().st_mtime_ns == stamp
+    (tmp_path / "in" / "a.txt").write_text(DOC + "\nMore text about $1 million.\n")
+    changed = make_plan(Settings(tmp_path / "in", tmp_path / "out"))
+    assert process_batch(changed, paths, []) != first
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_versions_are_unique_and_sortable(tmp_path: Path, count: int) -> None:
+    now = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    names = []
+    for _ in range(count):
+        name = new_version(tmp_path, now, "abcdef0123")
+        (tmp_path / RELEASES / name).mkdir(parents=True)
+        names.append(name)
+    assert names[0] == "20260102T030405Z-abcdef01"
+    assert len(set(names)) == count and sorted(names) == names
