@@ -242,6 +242,18 @@ QUARANTINE = Table(
     primary_key=("source_path",),
 )
 
+MANIFEST_INPUTS = Table(
+    "inputs",
+    "The input files listed in a release's manifest.json (validated, not a published table).",
+    (
+        _f("path", STR, "Input path relative to the input folder.", nullable=False, unique=True),
+        _f("sha256", STR, "sha256 of the file; null when it was not read (unreadable, or a "
+           "symlink leading outside the input folder)."),
+        _f("bytes", I64, "Size of the file in bytes; null when it was not read."),
+    ),
+    primary_key=("path",),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (DOCUMENTS, PASSAGES, DUPLICATES, MONEY, QUANTITIES, DATES, ENTITIES, QUARANTINE)

@@ -15,24 +15,9 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.schemas import FACT_TABLES, TABLES, Field, Table
+from pipeline.schemas import FACT_TABLES, MANIFEST_INPUTS, TABLES, Table
 
-INPUTS = Table(
-    "inputs",
-    "The input files listed in the release's manifest.json (not a published table).",
-    (
-        Field(
-            "path",
-            pa.string(),
-            "Input path relative to the input folder.",
-            nullable=False,
-            unique=True,
-        ),
-        Field("sha256", pa.string(), "sha256 of the input file.", nullable=False),
-        Field("bytes", pa.int64(), "Size of the input file in bytes.", nullable=False),
-    ),
-    primary_key=("path",),
-)
+INPUTS = MANIFEST_INPUTS
 
 ISO_DATE_PATTERN = r"^(?:\d{4}(?:-\d{2}(?:-\d{2})?)?|FY\d{4})$"
 _ISO_FORMATS = {4: "%Y", 7: "%Y-%m", 10: "%Y-%m-%d"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +101,8 @@ class ValidationReport:
 
 def json_safe(value: Any) -> Any:
     """A sample value as JSON: long strings cut, dates and other scalars as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN and infinities are not JSON
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, str):

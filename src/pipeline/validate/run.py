@@ -7,6 +7,7 @@ expectations all end up as failures in the returned ``ValidationReport``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,8 @@ from pipeline.validate.suites import Suite, load_suites
 SAMPLE_ROWS = 5
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
 DOCS_SITE = "release"
+
+logger = logging.getLogger(__name__)
 
 
 def read_table(path: Path) -> tuple[pa.Table | None, str | None]:
@@ -82,6 +85,8 @@ def gx_context(docs_dir: Path) -> Any:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    # GX sets this module's logger to INFO at import; its temp-dir notice is noise here.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     context.add_data_docs_site(
@@ -225,8 +230,18 @@ def validate_tables(
                 outcomes[name] = failed_outcome(name, "suite_runs", repr(exc))
                 continue
             outcomes[name] = outcome_from(name, raw[name], tables[name])
-    context.build_data_docs(site_names=[DOCS_SITE])
+    build_data_docs(context, report_dir / "data_docs")
     return outcomes, raw
+
+
+def build_data_docs(context: Any, docs_dir: Path) -> None:
+    """Render Data Docs; a rendering failure is logged and noted, never a validation crash."""
+    try:
+        context.build_data_docs(site_names=[DOCS_SITE])
+    except Exception as exc:  # the HTML is a report, the gate is results.json
+        logger.warning("Data Docs could not be rendered: %r", exc)
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        (docs_dir / "ERROR.txt").write_text(f"Data Docs could not be rendered: {exc!r}\n")
 
 
 def write_results(report: ValidationReport, raw: Mapping[str, Any], report_dir: Path) -> None:
