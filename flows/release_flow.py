@@ -12,8 +12,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from pipeline import stages
-from pipeline.publish.release import keep_failed, new_version
 from pipeline.plan import make_plan
+from pipeline.publish.release import keep_failed, new_version
 from pipeline.publish.summary import run_summary
 from pipeline.settings import Settings
 from pipeline.stages import RunPlan
@@ -70,12 +70,22 @@ def plan_run(settings: Settings) -> RunPlan:
 
 @flow(name="release", log_prints=False)
 def release_flow(
-    input_dir: str, output_dir: str, expectations_dir: str, max_document_bytes: int,
+    input_dir: str,
+    output_dir: str,
+    expectations_dir: str,
+    max_document_bytes: int,
     batch_size: int,
 ) -> FlowResult:
     """Build, validate and (only if every suite passes) publish one release."""
-    plan = plan_run(Settings(Path(input_dir), Path(output_dir), Path(expectations_dir),
-                             max_document_bytes, batch_size))
+    plan = plan_run(
+        Settings(
+            Path(input_dir),
+            Path(output_dir),
+            Path(expectations_dir),
+            max_document_bytes,
+            batch_size,
+        )
+    )
     version = new_version(plan.output_dir, dt.datetime.now(dt.UTC), plan.run_fingerprint)
     batches = plan.batches()
     counts = [count_lines.submit(plan, paths) for paths in batches]
@@ -87,6 +97,5 @@ def release_flow(
         path = publish(plan, staged, report)
     else:
         path = keep_for_inspection(plan, staged, version)
-    create_markdown_artifact(key="release-summary",
-                             markdown=run_summary(version, path, report))
+    create_markdown_artifact(key="release-summary", markdown=run_summary(version, path, report))
     return FlowResult(report.success, version, path, report)

@@ -4,8 +4,10 @@ from pipeline.build import build_tables
 from pipeline.dedup.exact import mark_exact_duplicates
 from pipeline.ingest.readers import parse_document
 
-BODY = ("The United States and Peru agreed to expand cooperation on trade and security "
-        "during the visit of the two delegations.")
+BODY = (
+    "The United States and Peru agreed to expand cooperation on trade and security "
+    "during the visit of the two delegations."
+)
 
 
 def test_exact_copies_point_at_the_canonical_copy_and_nothing_is_removed() -> None:
@@ -16,8 +18,7 @@ def test_exact_copies_point_at_the_canonical_copy_and_nothing_is_removed() -> No
         parse_document("d.txt", b"Something else entirely, with another long sentence here."),
     ]
     tables = build_tables(items)
-    documents, passages, duplicates = mark_exact_duplicates(tables["documents"],
-                                                            tables["passages"])
+    documents, passages, duplicates = mark_exact_duplicates(tables["documents"], tables["passages"])
     docs = documents.to_pandas().set_index("source_path")
     canonical = docs.loc["c.md", "doc_id"]  # richest metadata: has a published date
     assert docs.loc["a.txt", "duplicate_of"] == canonical

@@ -16,8 +16,7 @@ from pipeline.metadata import DocumentMetadata, describe
 from pipeline.schemas import to_arrow
 
 Row = dict[str, Any]
-BATCH_TABLES = ("documents", "passages", "money", "quantities", "dates", "entities",
-                "quarantine")
+BATCH_TABLES = ("documents", "passages", "money", "quantities", "dates", "entities", "quarantine")
 
 
 def build_tables(
@@ -37,18 +36,39 @@ def _rows_for(item: Document | Rejection, repeated: frozenset[str]) -> dict[str,
     try:
         passages = clean_document(item, repeated)
         if not passages:
-            return {"quarantine": [rejection_row(Rejection(
-                item.source_path, "clean", "no_text",
-                f"{item.source_path}: no text left after removing markup and page chrome",
-                item.bytes, item.content_sha256))]}
+            return {
+                "quarantine": [
+                    rejection_row(
+                        Rejection(
+                            item.source_path,
+                            "clean",
+                            "no_text",
+                            f"{item.source_path}: no text left after removing markup "
+                            "and page chrome",
+                            item.bytes,
+                            item.content_sha256,
+                        )
+                    )
+                ]
+            }
         meta = describe(item, passages, find_full_dates)
         ctx = document_context(meta.published_date, meta.published_date_precision)
         facts = extract_document(item, passages, ctx)
     except Exception as err:  # one bad document must not stop the run: quarantine it
-        return {"quarantine": [rejection_row(Rejection(
-            item.source_path, "extract", "processing_error",
-            f"{item.source_path}: {type(err).__name__}: {err}", item.bytes,
-            item.content_sha256))]}
+        return {
+            "quarantine": [
+                rejection_row(
+                    Rejection(
+                        item.source_path,
+                        "extract",
+                        "processing_error",
+                        f"{item.source_path}: {type(err).__name__}: {err}",
+                        item.bytes,
+                        item.content_sha256,
+                    )
+                )
+            ]
+        }
     return {
         "documents": [document_row(item, meta, len(passages))],
         "passages": [passage_row(p) for p in passages],
@@ -83,7 +103,8 @@ def document_row(doc: Document, meta: DocumentMetadata, n_passages: int) -> Row:
         "published_date_basis": meta.published_date_basis,
         "source_url": meta.source_url,
         "tags": _string_list(tags),
-        "front_matter": None if doc.front_matter is None
+        "front_matter": None
+        if doc.front_matter is None
         else json.dumps(doc.front_matter, sort_keys=True, ensure_ascii=False, default=str),
         "front_matter_error": doc.front_matter_error,
         "n_chars": len(doc.text),

@@ -14,15 +14,35 @@ from pipeline.clean.passages import Passage
 from pipeline.document import Document
 from pipeline.resources import load_yaml
 
-_FRONT_MATTER_DATE_KEYS = ("date", "published", "published_time", "published_date", "pubdate",
-                           "created")
+_FRONT_MATTER_DATE_KEYS = (
+    "date",
+    "published",
+    "published_time",
+    "published_date",
+    "pubdate",
+    "created",
+)
 _TITLE_SEPARATORS_RE = re.compile(r"\s+[\u2013\u2014|-]\s+")
 _ISO_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _ISSUED_ON_RE = re.compile(
     r"\b(?:issued|released|published|signed|dated)\b[^.]{0,200}?\bon\s+"
     r"(January|February|March|April|May|June|July|August|September|October|November|December)"
-    r"\s+(\d{1,2})\b(?:,?\s+(\d{4}))?")
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+    r"\s+(\d{1,2})\b(?:,?\s+(\d{4}))?"
+)
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 # Passages near the top that may hold a dateline or the issuing office.
 _HEADER_PASSAGES = 6
 
@@ -44,8 +64,12 @@ def describe(doc: Document, passages: Sequence[Passage], full_dates: FullDates) 
     meta: dict[str, Any] = {**doc.metadata, **(doc.front_matter or {})}
     title, title_publisher = _title(meta, passages)
     source_url = _str(meta.get("source_url") or meta.get("url") or meta.get("canonical_url"))
-    publisher = (_str(meta.get("publisher") or meta.get("site_name")) or title_publisher
-                 or _publisher_from_text(passages) or _publisher_from_url(source_url))
+    publisher = (
+        _str(meta.get("publisher") or meta.get("site_name"))
+        or title_publisher
+        or _publisher_from_text(passages)
+        or _publisher_from_url(source_url)
+    )
     date, precision, basis = _published(meta, passages, full_dates)
     return DocumentMetadata(title, publisher, date, precision, basis, source_url)
 
@@ -78,13 +102,15 @@ def _publisher_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
 
 def _known_publisher(text: str) -> str | None:
     stripped = text.strip(" .")
-    return next((name for pattern, name in _publisher_patterns() if pattern.fullmatch(stripped)),
-                None)
+    return next(
+        (name for pattern, name in _publisher_patterns() if pattern.fullmatch(stripped)), None
+    )
 
 
 def _publisher_from_text(passages: Sequence[Passage]) -> str | None:
-    return next((name for p in passages[:_HEADER_PASSAGES] if (name := _known_publisher(p.text))),
-                None)
+    return next(
+        (name for p in passages[:_HEADER_PASSAGES] if (name := _known_publisher(p.text))), None
+    )
 
 
 def _publisher_from_url(url: str | None) -> str | None:
@@ -92,8 +118,10 @@ def _publisher_from_url(url: str | None) -> str | None:
         return None
     host = (urlparse(url).hostname or "").lower()
     mapping: dict[str, str] = load_yaml("boilerplate.yaml")["url_publishers"]
-    return next((name for domain, name in mapping.items()
-                 if host == domain or host.endswith("." + domain)), None)
+    return next(
+        (name for domain, name in mapping.items() if host == domain or host.endswith("." + domain)),
+        None,
+    )
 
 
 def _published(
@@ -134,8 +162,12 @@ def _stated_in_text(passages: Sequence[Passage], full_dates: FullDates) -> dt.da
         month, day = _MONTHS.index(issued.group(1).lower()) + 1, int(issued.group(2))
         if issued.group(3):
             return _safe_date(int(issued.group(3)), month, day)
-        same_day = [d for q in passages for _, _, d in full_dates(q.text)
-                    if (d.month, d.day) == (month, day)]
+        same_day = [
+            d
+            for q in passages
+            for _, _, d in full_dates(q.text)
+            if (d.month, d.day) == (month, day)
+        ]
         if same_day:
             return same_day[0]
     return None

@@ -18,12 +18,17 @@ def _env_int(name: str, default: int) -> int:
 class Settings:
     input_dir: Path = field(default_factory=lambda: Path(os.environ.get("PIPELINE_INPUT", "seeds")))
     output_dir: Path = field(
-        default_factory=lambda: Path(os.environ.get("PIPELINE_OUTPUT", "outputs")))
-    expectations_dir: Path = field(default_factory=lambda: Path(
-        os.environ.get("PIPELINE_EXPECTATIONS", PROJECT_ROOT / "expectations")))
+        default_factory=lambda: Path(os.environ.get("PIPELINE_OUTPUT", "outputs"))
+    )
+    expectations_dir: Path = field(
+        default_factory=lambda: Path(
+            os.environ.get("PIPELINE_EXPECTATIONS", PROJECT_ROOT / "expectations")
+        )
+    )
     # Larger files are quarantined ('too_large') rather than read.
     max_document_bytes: int = field(
-        default_factory=lambda: _env_int("PIPELINE_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024))
+        default_factory=lambda: _env_int("PIPELINE_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024)
+    )
     # Documents per Prefect task: task overhead is milliseconds, so batches stay large.
     batch_size: int = field(default_factory=lambda: _env_int("PIPELINE_BATCH_SIZE", 500))
 

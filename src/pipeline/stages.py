@@ -149,12 +149,11 @@ def assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
     tables = {
         name: pa.concat_tables(
             [TABLES[name].schema.empty_table()]
-            + [pq.read_table(d / f"{name}.parquet", schema=TABLES[name].schema)
-               for d in batch_dirs])
+            + [pq.read_table(d / f"{name}.parquet", schema=TABLES[name].schema) for d in batch_dirs]
+        )
         for name in BATCH_TABLES
     }
-    documents, passages, duplicates = mark_exact_duplicates(tables["documents"],
-                                                            tables["passages"])
+    documents, passages, duplicates = mark_exact_duplicates(tables["documents"], tables["passages"])
     tables.update(documents=documents, passages=passages, duplicates=duplicates)
     return {name: _sorted(name, tables[name]) for name in TABLES}
 
@@ -201,7 +200,8 @@ def finish_release(plan: RunPlan, staged: Path, report: ValidationReport) -> Pat
     tables = {name: pq.read_table(staged / f"{name}.parquet") for name in TABLES}
     write_json(staged / MANIFEST, data)
     (staged / "CHANGELOG.md").write_text(
-        changelog.render(version, parent, changelog.changes(parent_dir, tables)), "utf-8")
+        changelog.render(version, parent, changelog.changes(parent_dir, tables)), "utf-8"
+    )
     (staged / "README.md").write_text(card.render(version, data, tables["documents"]), "utf-8")
     write_json(staged / "datapackage.json", datapackage(version, data["tables"]))
     return publish(plan.output_dir, staged, version)

@@ -25,8 +25,10 @@ def test_adjacent_spaces_collapse_and_ends_are_trimmed() -> None:
 def test_overlapping_edits_first_and_longest_win() -> None:
     source = "see https://x.org/a_b_c now"
     url = source.index("https")
-    edits = [Edit(url, url + 19, source[url : url + 19], priority=1),
-             Edit(source.index("_"), source.index("_") + 1, "", priority=3)]
+    edits = [
+        Edit(url, url + 19, source[url : url + 19], priority=1),
+        Edit(source.index("_"), source.index("_") + 1, "", priority=3),
+    ]
     text, _ = apply_edits(source, 0, len(source), edits)
     assert text == source
 

@@ -49,8 +49,9 @@ def test_markdown_is_unwrapped_with_headings_bullets_links_and_offsets() -> None
     assert "invested more than $2.4 million to promote development" in para.text
     assert para.links == ("https://www.state.gov/x_y",)
     assert "said the State Department." in para.text
-    assert bullet.text == ("During the week, the government announced a $65 million "
-                           "assistance package for partners.")
+    assert bullet.text == (
+        "During the week, the government announced a $65 million assistance package for partners."
+    )
     assert '"curly quotes"' in second.text and "\u00a0" not in second.text
     start = bullet.text.index("$65 million")
     s, e = bullet.offsets.to_source(start, start + len("$65 million"))
@@ -60,11 +61,13 @@ def test_markdown_is_unwrapped_with_headings_bullets_links_and_offsets() -> None
 
 
 def test_paragraph_per_line_text_with_caps_headings_and_chrome() -> None:
-    text = ("Skip to main content\n\nECONOMIC PROSPERITY\n"
-            "First paragraph is a long line of text that is not wrapped at all by its "
-            "producer and ends here. It has a second sentence too.\n"
-            "Second paragraph also stands on one line and is long enough to count as "
-            "one paragraph of the statement.\n\nPrint\n")
+    text = (
+        "Skip to main content\n\nECONOMIC PROSPERITY\n"
+        "First paragraph is a long line of text that is not wrapped at all by its "
+        "producer and ends here. It has a second sentence too.\n"
+        "Second paragraph also stands on one line and is long enough to count as "
+        "one paragraph of the statement.\n\nPrint\n"
+    )
     passages = clean_document(_doc(text, "d.txt"))
     assert [p.kind for p in passages] == ["heading", "paragraph", "paragraph"]
     assert passages[1].heading == "ECONOMIC PROSPERITY"
@@ -72,10 +75,12 @@ def test_paragraph_per_line_text_with_caps_headings_and_chrome() -> None:
 
 
 def test_html_text_keeps_offsets_into_the_html_source() -> None:
-    html = ("<html><head><title>T</title><style>p{}</style><script>var a='$9 million';"
-            "</script></head><body><nav>Home</nav><h1>Joint Statement</h1>"
-            "<p>The U.S. gave <b>$5&nbsp;million</b> to Peru&rsquo;s partners.</p>"
-            "</body></html>")
+    html = (
+        "<html><head><title>T</title><style>p{}</style><script>var a='$9 million';"
+        "</script></head><body><nav>Home</nav><h1>Joint Statement</h1>"
+        "<p>The U.S. gave <b>$5&nbsp;million</b> to Peru&rsquo;s partners.</p>"
+        "</body></html>"
+    )
     doc = _doc(html, "page.html")
     passages = clean_document(doc)
     texts = [p.text for p in passages]
@@ -92,8 +97,12 @@ def test_chrome_patterns_and_repeated_lines() -> None:
     assert is_chrome_line("0:00 0:03:31 0:00")
     assert is_chrome_line("No media source currently available")
     assert not is_chrome_line("The United States and Peru signed an agreement.")
-    texts = ["Site Menu Footer\nBody one.", "Site Menu Footer\nBody two.",
-             "site menu footer!\nBody three.", "Body four."]
+    texts = [
+        "Site Menu Footer\nBody one.",
+        "Site Menu Footer\nBody two.",
+        "site menu footer!\nBody three.",
+        "Body four.",
+    ]
     repeated = repeated_lines(texts)
     assert repeated == frozenset({"site menu footer"})
     assert is_chrome_line("Site Menu Footer", repeated)
@@ -105,13 +114,16 @@ def test_sentence_bounds_respect_abbreviations() -> None:
     assert sentences == ["The U.S. and Peru met on Feb. 6.", "Mr. Smith spoke.", "Trade grew."]
 
 
-_ALPHABET = st.sampled_from(list("abcXYZ019$., \n\n*_-#[]()\u201c\u201d\u2019\u00a0\t") +
-                            ["**", "- ", "\n\n", "<b>", "&amp;", "word", "Peru"])
+_ALPHABET = st.sampled_from(
+    [*"abcXYZ019$., \n\n*_-#[]()\u201c\u201d\u2019\u00a0\t", "**", "- ", "<b>", "&amp;", "word"]
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(_ALPHABET, min_size=1, max_size=80).map("".join),
-       st.sampled_from(["x.md", "x.txt", "x.html"]))
+@given(
+    st.lists(_ALPHABET, min_size=1, max_size=80).map("".join),
+    st.sampled_from(["x.md", "x.txt", "x.html"]),
+)
 def test_every_cleaned_word_maps_to_the_same_word_in_the_source(body: str, name: str) -> None:
     doc = parse_document(name, ("Intro line.\n\n" + body).encode("utf-8"))
     if not isinstance(doc, Document):

@@ -28,8 +28,14 @@ def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_cli(*args: str, prefect_home: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "PREFECT_HOME": str(prefect_home), **env}
-    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=PROJECT_ROOT,
-                          env=environment, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _latest(output: Path) -> Path:
@@ -39,8 +45,9 @@ def _latest(output: Path) -> Path:
 @pytest.fixture(scope="session")
 def seeds_release(tmp_path_factory: pytest.TempPathFactory, prefect_home: Path) -> Path:
     output = tmp_path_factory.mktemp("seeds-out")
-    result = run_cli("run", "--input", str(SEEDS), "--output", str(output),
-                     prefect_home=prefect_home)
+    result = run_cli(
+        "run", "--input", str(SEEDS), "--output", str(output), prefect_home=prefect_home
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "published" in result.stdout and str(output) in result.stdout
     return output
@@ -69,16 +76,23 @@ def test_every_quote_is_its_source_slice(seeds_release: Path) -> None:
 
 def test_fact_counts_per_document_match_golden(seeds_release: Path) -> None:
     release = _latest(seeds_release)
-    counts = {name: pd.read_parquet(release / f"{name}.parquet")["source_path"]
-              .value_counts().sort_index().to_dict() for name in ("money", "quantities", "dates")}
+    counts = {
+        name: pd.read_parquet(release / f"{name}.parquet")["source_path"]
+        .value_counts()
+        .sort_index()
+        .to_dict()
+        for name in ("money", "quantities", "dates")
+    }
     assert counts == json.loads(GOLDEN.read_text())
 
 
-def test_second_run_is_up_to_date_and_creates_nothing(seeds_release: Path,
-                                                      prefect_home: Path) -> None:
+def test_second_run_is_up_to_date_and_creates_nothing(
+    seeds_release: Path, prefect_home: Path
+) -> None:
     before = sorted(p.name for p in (seeds_release / "releases").iterdir())
-    result = run_cli("run", "--input", str(SEEDS), "--output", str(seeds_release),
-                     prefect_home=prefect_home)
+    result = run_cli(
+        "run", "--input", str(SEEDS), "--output", str(seeds_release), prefect_home=prefect_home
+    )
     assert result.returncode == 0
     assert "up to date" in result.stdout
     assert sorted(p.name for p in (seeds_release / "releases").iterdir()) == before
@@ -91,29 +105,34 @@ def test_validate_and_releases_commands(seeds_release: Path, prefect_home: Path)
     assert listed.returncode == 0 and listed.stdout.startswith("* ")
 
 
-def test_bad_inputs_are_quarantined_and_the_run_goes_on(tmp_path: Path,
-                                                        prefect_home: Path) -> None:
+def test_bad_inputs_are_quarantined_and_the_run_goes_on(tmp_path: Path, prefect_home: Path) -> None:
     inputs = tmp_path / "in"
     (inputs / "more").mkdir(parents=True)
     (inputs / "page.html").write_text(
         "<html><head><title>Embassy news</title><script>x='$1 billion'</script></head><body>"
         "<p>On June 3, 2021, the embassy donated <b>$2.5&nbsp;million</b> and 40 "
-        "ambulances.</p></body></html>")
+        "ambulances.</p></body></html>"
+    )
     (inputs / "more" / "u16.txt").write_bytes(
-        codecs.BOM_UTF16_LE + "The agency invested $3 million in 2019.".encode("utf-16-le"))
+        codecs.BOM_UTF16_LE + "The agency invested $3 million in 2019.".encode("utf-16-le")
+    )
     (inputs / "blob.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x01\x02")
     (inputs / "empty.md").write_bytes(b"")
     outside = tmp_path / "secret.txt"
     outside.write_text("outside")
     (inputs / "link.txt").symlink_to(outside)
     output = tmp_path / "out"
-    result = run_cli("run", "--input", str(inputs), "--output", str(output),
-                     prefect_home=prefect_home)
+    result = run_cli(
+        "run", "--input", str(inputs), "--output", str(output), prefect_home=prefect_home
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     release = _latest(output)
     quarantine = pd.read_parquet(release / "quarantine.parquet")
     assert dict(zip(quarantine["source_path"], quarantine["reason"], strict=True)) == {
-        "blob.txt": "binary", "empty.md": "empty", "link.txt": "symlink_outside_input"}
+        "blob.txt": "binary",
+        "empty.md": "empty",
+        "link.txt": "symlink_outside_input",
+    }
     money = pd.read_parquet(release / "money.parquet")
     assert sorted(money["quote"]) == ["$2.5&nbsp;million", "$3 million"]
     documents = pd.read_parquet(release / "documents.parquet").set_index("source_path")
@@ -125,12 +144,23 @@ def test_failing_validation_publishes_nothing(tmp_path: Path, prefect_home: Path
     expectations = tmp_path / "expectations"
     shutil.copytree(PROJECT_ROOT / "expectations", expectations)
     suite = json.loads((expectations / "money.json").read_text())
-    suite["expectations"].append({"type": "expect_column_values_to_be_between",
-                                  "kwargs": {"column": "amount", "max_value": 1.0}})
+    suite["expectations"].append(
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "amount", "max_value": 1.0},
+        }
+    )
     (expectations / "money.json").write_text(json.dumps(suite))
     output = tmp_path / "out"
-    result = run_cli("run", "--input", str(SEEDS), "--output", str(output),
-                     prefect_home=prefect_home, PIPELINE_EXPECTATIONS=str(expectations))
+    result = run_cli(
+        "run",
+        "--input",
+        str(SEEDS),
+        "--output",
+        str(output),
+        prefect_home=prefect_home,
+        PIPELINE_EXPECTATIONS=str(expectations),
+    )
     assert result.returncode == 1
     assert "expect_column_values_to_be_between" in result.stderr
     assert not (output / "LATEST").exists()
@@ -140,7 +170,13 @@ def test_failing_validation_publishes_nothing(tmp_path: Path, prefect_home: Path
 
 
 def test_missing_input_folder_is_a_usage_error(tmp_path: Path, prefect_home: Path) -> None:
-    result = run_cli("run", "--input", str(tmp_path / "nope"), "--output", str(tmp_path),
-                     prefect_home=prefect_home)
+    result = run_cli(
+        "run",
+        "--input",
+        str(tmp_path / "nope"),
+        "--output",
+        str(tmp_path),
+        prefect_home=prefect_home,
+    )
     assert result.returncode == 2
     assert "does not exist" in result.stderr

@@ -22,9 +22,14 @@ def test_utf8_bom_is_removed() -> None:
     assert decoded.encoding == "utf-8-bom"
 
 
-@pytest.mark.parametrize("codec, bom", [("utf-16-le", codecs.BOM_UTF16_LE),
-                                         ("utf-16-be", codecs.BOM_UTF16_BE),
-                                         ("utf-32-le", codecs.BOM_UTF32_LE)])
+@pytest.mark.parametrize(
+    "codec, bom",
+    [
+        ("utf-16-le", codecs.BOM_UTF16_LE),
+        ("utf-16-be", codecs.BOM_UTF16_BE),
+        ("utf-32-le", codecs.BOM_UTF32_LE),
+    ],
+)
 def test_utf16_and_utf32_with_bom(codec: str, bom: bytes) -> None:
     decoded = decode_bytes(bom + TEXT.encode(codec))
     assert decoded.text == TEXT
@@ -37,13 +42,16 @@ def test_latin1_detected() -> None:
     assert decoded.text == text
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"", "empty"),
-    (b"   \n\t\n", "empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-    (b"%PDF-1.7\n%\xe2\xe3", "binary"),
-    (b"text\x00with\x00nul\x00bytes", "binary"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty"),
+        (b"   \n\t\n", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        (b"%PDF-1.7\n%\xe2\xe3", "binary"),
+        (b"text\x00with\x00nul\x00bytes", "binary"),
+    ],
+)
 def test_unusable_bytes_are_rejected_with_reason(data: bytes, reason: str) -> None:
     with pytest.raises(DecodeError) as info:
         decode_bytes(data)

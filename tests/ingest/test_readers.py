@@ -55,11 +55,17 @@ def test_mixed_folder_every_file_accounted_for(tmp_path: Path) -> None:
     (tmp_path / "image.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
     (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
     found = _read_all(tmp_path)
-    assert sorted(found) == ["a.txt", "empty.txt", "image.txt", "notes.pdf", "página.md",
-                             "sub dir/a.txt", "u16.txt"]
+    assert sorted(found) == [
+        "a.txt",
+        "empty.txt",
+        "image.txt",
+        "notes.pdf",
+        "página.md",
+        "sub dir/a.txt",
+        "u16.txt",
+    ]
     reasons = {p: r.reason for p, r in found.items() if isinstance(r, Rejection)}
-    assert reasons == {"empty.txt": "empty", "image.txt": "binary",
-                       "notes.pdf": "unsupported_type"}
+    assert reasons == {"empty.txt": "empty", "image.txt": "binary", "notes.pdf": "unsupported_type"}
     assert isinstance(found["u16.txt"], Document)
     assert found["u16.txt"].text == "UTF-16 text."
     assert found["a.txt"].doc_id != found["sub dir/a.txt"].doc_id  # type: ignore[union-attr]

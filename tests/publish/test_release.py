@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -11,19 +12,32 @@ import pytest
 
 from pipeline.plan import make_plan
 from pipeline.publish.release import (
-    LATEST, RELEASES, keep_failed, latest_version, list_releases, new_version, sha256_file,
+    LATEST,
+    RELEASES,
+    keep_failed,
+    latest_version,
+    list_releases,
+    new_version,
+    sha256_file,
     up_to_date,
 )
+from pipeline.schemas import TABLES
 from pipeline.settings import Settings
 from pipeline.stages import (
-    RunPlan, assemble, finish_release, process_batch, repeated_from_counts, stage_release,
-    validate_staged, count_short_lines,
+    RunPlan,
+    assemble,
+    count_short_lines,
+    finish_release,
+    process_batch,
+    repeated_from_counts,
+    stage_release,
+    validate_staged,
 )
-from pipeline.schemas import TABLES
-import datetime as dt
 
-DOC = ("Joint Statement\n\nOn May 9, 2024, the United States announced $65 million in "
-       "assistance and the transfer of nine helicopters to Peru.\n")
+DOC = (
+    "Joint Statement\n\nOn May 9, 2024, the United States announced $65 million in "
+    "assistance and the transfer of nine helicopters to Peru.\n"
+)
 
 
 def _plan(tmp_path: Path) -> RunPlan:
@@ -67,8 +81,9 @@ def test_failed_validation_publishes_nothing_and_keeps_report(tmp_path: Path) ->
     plan = _plan(tmp_path)
     version, staged = _stage(plan)
     money = pq.read_table(staged / "money.parquet")
-    shifted = money.set_column(money.schema.get_field_index("char_start"), "char_start",
-                               pc.add(money["char_start"], 3))
+    shifted = money.set_column(
+        money.schema.get_field_index("char_start"), "char_start", pc.add(money["char_start"], 3)
+    )
     pq.write_table(shifted, staged / "money.parquet")
     report = validate_staged(plan, staged)
     assert not report.success

@@ -36,10 +36,16 @@ class OffsetMap:
             raise ValueError(f"span [{start}, {end}) outside cleaned text of {self.length}")
         first = bisect_right(self.dst_starts, start) - 1
         last = bisect_right(self.dst_starts, end - 1) - 1
-        src_start = (self.src_starts[first] + start - self.dst_starts[first]
-                     if self.copied[first] else self.src_starts[first])
-        src_end = (self.src_starts[last] + end - self.dst_starts[last]
-                   if self.copied[last] else self.src_ends[last])
+        src_start = (
+            self.src_starts[first] + start - self.dst_starts[first]
+            if self.copied[first]
+            else self.src_starts[first]
+        )
+        src_end = (
+            self.src_starts[last] + end - self.dst_starts[last]
+            if self.copied[last]
+            else self.src_ends[last]
+        )
         return src_start, src_end
 
 

@@ -69,9 +69,20 @@ def clean_document(doc: Document, repeated: frozenset[str] = frozenset()) -> lis
             heading = text
         start, end = offsets.to_source(0, len(text))
         links = tuple(link_urls(base, block.start, block.end)) if markdown else ()
-        passages.append(Passage(
-            passage_id(doc.doc_id, start, end), doc.doc_id, len(passages), heading,
-            kind, text, start, end, links, offsets))
+        passages.append(
+            Passage(
+                passage_id(doc.doc_id, start, end),
+                doc.doc_id,
+                len(passages),
+                heading,
+                kind,
+                text,
+                start,
+                end,
+                links,
+                offsets,
+            )
+        )
     return passages
 
 

@@ -40,16 +40,15 @@ def split_lines(base: str, start: int, markdown: bool, repeated: frozenset[str])
     raw = list(_raw_lines(base, start, markdown, repeated))
     lines = []
     for i, line in enumerate(raw):
-        if line.kind == "text" and _is_heading(line.text, markdown, _gap(raw, i - 1),
-                                               _gap(raw, i + 1)):
+        if line.kind == "text" and _is_heading(
+            line.text, markdown, _gap(raw, i - 1), _gap(raw, i + 1)
+        ):
             line = Line(line.start, line.end, line.text, "heading", line.indent)
         lines.append(line)
     return lines
 
 
-def _raw_lines(
-    base: str, start: int, markdown: bool, repeated: frozenset[str]
-) -> Iterator[Line]:
+def _raw_lines(base: str, start: int, markdown: bool, repeated: frozenset[str]) -> Iterator[Line]:
     for m in _LINE_RE.finditer(base, start):
         line = m.group().rstrip("\n")
         text = line.strip(_INVISIBLE)
@@ -83,8 +82,13 @@ def _is_heading(text: str, markdown: bool, gap_before: bool, gap_after: bool) ->
     if text.upper() == text and sum(c.isalpha() for c in text) >= 4:
         return True
     plain = text.rstrip("*_\"') ")
-    return (gap_before and gap_after and len(words) <= 12 and not plain.endswith(_TERMINAL_PUNCT)
-            and (text[0].isupper() or text[0].isdigit()))
+    return (
+        gap_before
+        and gap_after
+        and len(words) <= 12
+        and not plain.endswith(_TERMINAL_PUNCT)
+        and (text[0].isupper() or text[0].isdigit())
+    )
 
 
 def is_hard_wrapped(lines: list[Line]) -> bool:

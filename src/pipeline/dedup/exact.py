@@ -22,9 +22,10 @@ MIN_PASSAGE_CHARS = 40
 
 def canonical_order(documents: pd.DataFrame) -> pd.Series:
     """Rank of each document (lower is more canonical), indexed by doc_id."""
-    richness = (documents[["published_date", "source_url", "title"]].notna().sum(axis=1))
-    ranked = documents.assign(_richness=-richness,
-                              _published=documents["published_date"].fillna("9999"))
+    richness = documents[["published_date", "source_url", "title"]].notna().sum(axis=1)
+    ranked = documents.assign(
+        _richness=-richness, _published=documents["published_date"].fillna("9999")
+    )
     ranked = ranked.sort_values(["_richness", "_published", "source_path"], kind="stable")
     return pd.Series(range(len(ranked)), index=ranked["doc_id"].to_numpy())
 
@@ -43,29 +44,47 @@ def mark_exact_duplicates(
     psgs["duplicate_of"] = psgs["passage_id"].map(psg_pairs)
     rows = [("document", a, b) for a, b in sorted(doc_pairs.items())]
     rows += [("passage", a, b) for a, b in sorted(psg_pairs.items())]
-    duplicates = pd.DataFrame({
-        "level": [r[0] for r in rows], "id": [r[1] for r in rows],
-        "duplicate_of": [r[2] for r in rows], "kind": ["exact"] * len(rows),
-        "similarity": [1.0] * len(rows), "method": [METHOD] * len(rows)})
-    return (_to_table("documents", docs), _to_table("passages", psgs),
-            _to_table("duplicates", duplicates))
+    duplicates = pd.DataFrame(
+        {
+            "level": [r[0] for r in rows],
+            "id": [r[1] for r in rows],
+            "duplicate_of": [r[2] for r in rows],
+            "kind": ["exact"] * len(rows),
+            "similarity": [1.0] * len(rows),
+            "method": [METHOD] * len(rows),
+        }
+    )
+    return (
+        _to_table("documents", docs),
+        _to_table("passages", psgs),
+        _to_table("duplicates", duplicates),
+    )
 
 
 def _document_pairs(docs: pd.DataFrame, psgs: pd.DataFrame, rank: pd.Series) -> dict[str, str]:
     ordered = psgs.sort_values(["doc_id", "ordinal"])
-    text_key = ordered.groupby("doc_id", sort=False)["text"].agg(lambda t: normalised_hash(" ".join(t)))
+    text_key = ordered.groupby("doc_id", sort=False)["text"].agg(
+        lambda t: normalised_hash(" ".join(t))
+    )
     frame = pd.DataFrame({"doc_id": docs["doc_id"]})
-    frame["key"] = frame["doc_id"].map(text_key).fillna(
-        docs["content_sha256"].map(lambda h: hashlib.sha256(h.encode()).hexdigest()))
+    frame["key"] = (
+        frame["doc_id"]
+        .map(text_key)
+        .fillna(docs["content_sha256"].map(lambda h: hashlib.sha256(h.encode()).hexdigest()))
+    )
     frame["rank"] = frame["doc_id"].map(rank)
     return _pairs(frame.rename(columns={"doc_id": "id"}))
 
 
 def _passage_pairs(psgs: pd.DataFrame, rank: pd.Series) -> dict[str, str]:
     long_enough = psgs[psgs["text"].str.len() >= MIN_PASSAGE_CHARS]
-    frame = pd.DataFrame({
-        "id": long_enough["passage_id"], "key": long_enough["text_sha256"],
-        "rank": long_enough["doc_id"].map(rank) * 1_000_000 + long_enough["ordinal"]})
+    frame = pd.DataFrame(
+        {
+            "id": long_enough["passage_id"],
+            "key": long_enough["text_sha256"],
+            "rank": long_enough["doc_id"].map(rank) * 1_000_000 + long_enough["ordinal"],
+        }
+    )
     return _pairs(frame)
 
 

@@ -32,7 +32,7 @@ def document_context(published_date: str | None, precision: str | None) -> DocCo
     if not published_date:
         return DocContext()
     parts = [int(p) for p in published_date.split("-")]
-    year, month, day = (parts + [1, 1])[:3]
+    year, month, day = [*parts, 1, 1][:3]
     return DocContext(dt.date(year, month, day), precision)
 
 
@@ -74,14 +74,26 @@ def _row(
 
 def _values(fact: Fact) -> Row:
     if isinstance(fact, MoneyFact):
-        return {"amount": fact.amount, "currency": fact.currency, "amount_usd": fact.amount_usd,
-                "amount_low_usd": fact.amount_low_usd, "amount_high_usd": fact.amount_high_usd,
-                "qualifier": fact.qualifier, "period": fact.period, "what": fact.what}
+        return {
+            "amount": fact.amount,
+            "currency": fact.currency,
+            "amount_usd": fact.amount_usd,
+            "amount_low_usd": fact.amount_low_usd,
+            "amount_high_usd": fact.amount_high_usd,
+            "qualifier": fact.qualifier,
+            "period": fact.period,
+            "what": fact.what,
+        }
     if isinstance(fact, QuantityFact):
         return {"value": fact.value, "qualifier": fact.qualifier, "unit": fact.unit}
     if isinstance(fact, DateFact):
-        return {"iso": fact.iso, "precision": fact.precision, "date_start": fact.date_start,
-                "date_end": fact.date_end, "basis": fact.basis}
+        return {
+            "iso": fact.iso,
+            "precision": fact.precision,
+            "date_start": fact.date_start,
+            "date_end": fact.date_end,
+            "basis": fact.basis,
+        }
     return {"entity_id": entity_id(fact.type, fact.name), "name": fact.name, "type": fact.type}
 
 

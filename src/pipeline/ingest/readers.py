@@ -14,8 +14,13 @@ from pipeline.ingest.decode import DecodeError, decode_bytes
 from pipeline.ingest.frontmatter import split_front_matter
 from pipeline.ingest.html import html_to_mask
 
-SUPPORTED_SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown",
-                      ".html": "html", ".htm": "html"}
+SUPPORTED_SUFFIXES = {
+    ".txt": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+}
 _MARKDOWN_HINT_RE = re.compile(r"\]\([^)\s]+\)|\*\*\S|^#{1,6} \S|^ {0,3}[-*+] {1,4}\S", re.M)
 _HTML_HINT_RE = re.compile(r"\A\s*(<!doctype html|<html[\s>])", re.I)
 
@@ -56,13 +61,27 @@ def _input_file(root: Path, path: Path) -> InputFile:
     if path.is_symlink():
         target = path.resolve()
         if not target.is_relative_to(root):
-            return InputFile(rel, path, Rejection(
-                rel, "ingest", "symlink_outside_input",
-                f"{rel}: symlink to {target} leads outside the input folder; not followed"))
+            return InputFile(
+                rel,
+                path,
+                Rejection(
+                    rel,
+                    "ingest",
+                    "symlink_outside_input",
+                    f"{rel}: symlink to {target} leads outside the input folder; not followed",
+                ),
+            )
         if target.is_dir():
-            return InputFile(rel, path, Rejection(
-                rel, "ingest", "unsupported_type",
-                f"{rel}: symlink to a folder inside the input; its files are read directly"))
+            return InputFile(
+                rel,
+                path,
+                Rejection(
+                    rel,
+                    "ingest",
+                    "unsupported_type",
+                    f"{rel}: symlink to a folder inside the input; its files are read directly",
+                ),
+            )
     return InputFile(rel, path)
 
 
@@ -73,12 +92,18 @@ def read_bytes(item: InputFile, max_bytes: int) -> bytes | Rejection:
     try:
         size = item.absolute.stat().st_size
         if size > max_bytes:
-            return Rejection(item.path, "ingest", "too_large",
-                             f"{item.path}: {size} bytes exceeds the limit of {max_bytes}", size)
+            return Rejection(
+                item.path,
+                "ingest",
+                "too_large",
+                f"{item.path}: {size} bytes exceeds the limit of {max_bytes}",
+                size,
+            )
         return item.absolute.read_bytes()
     except OSError as err:
-        return Rejection(item.path, "ingest", "unreadable",
-                         f"{item.path}: cannot read: {err.strerror or err}")
+        return Rejection(
+            item.path, "ingest", "unreadable", f"{item.path}: cannot read: {err.strerror or err}"
+        )
 
 
 def parse_document(path: str, data: bytes) -> Document | Rejection:
@@ -86,10 +111,15 @@ def parse_document(path: str, data: bytes) -> Document | Rejection:
     digest = sha256_bytes(data)
     suffix = Path(path).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        return Rejection(path, "ingest", "unsupported_type",
-                         f"{path}: unsupported file type {suffix or '(none)'!r}; "
-                         f"expected one of {', '.join(sorted(SUPPORTED_SUFFIXES))}",
-                         len(data), digest)
+        return Rejection(
+            path,
+            "ingest",
+            "unsupported_type",
+            f"{path}: unsupported file type {suffix or '(none)'!r}; "
+            f"expected one of {', '.join(sorted(SUPPORTED_SUFFIXES))}",
+            len(data),
+            digest,
+        )
     try:
         decoded = decode_bytes(data)
     except DecodeError as err:
@@ -102,12 +132,16 @@ def parse_document(path: str, data: bytes) -> Document | Rejection:
         return doc
     front = split_front_matter(text)
     doc.front_matter, doc.front_matter_error, doc.body_start = (
-        front.data, front.error, front.body_start)
+        front.data,
+        front.error,
+        front.body_start,
+    )
     if front.body_start and fmt == "text":
         doc.format = "markdown"
     if not text[doc.body_start :].strip():
-        return Rejection(path, "ingest", "no_text", f"{path}: no text after the front matter",
-                         len(data), digest)
+        return Rejection(
+            path, "ingest", "no_text", f"{path}: no text after the front matter", len(data), digest
+        )
     return doc
 
 
@@ -121,9 +155,7 @@ def _sniff_format(by_suffix: str, text: str) -> str:
     return "markdown" if _MARKDOWN_HINT_RE.search(head) else "text"
 
 
-def read_inputs(
-    items: Iterable[InputFile], max_bytes: int
-) -> Iterator[Document | Rejection]:
+def read_inputs(items: Iterable[InputFile], max_bytes: int) -> Iterator[Document | Rejection]:
     """Read and parse each input in order."""
     for item in items:
         data = read_bytes(item, max_bytes)

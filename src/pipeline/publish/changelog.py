@@ -23,8 +23,10 @@ class TableChange:
 
 def _keyed(table: pa.Table, name: str) -> pd.DataFrame:
     key = list(TABLES[name].primary_key)
-    frame = table.to_pandas().astype(str)
-    return frame.set_index(key, drop=False) if len(frame) else frame
+    frame: pd.DataFrame = table.to_pandas().astype(str)
+    if len(frame):
+        frame = frame.set_index(key, drop=False)
+    return frame
 
 
 def compare(name: str, old: pa.Table | None, new: pa.Table) -> TableChange:
@@ -56,6 +58,7 @@ def render(version: str, parent: str | None, table_changes: list[TableChange]) -
     lines = [f"# Changelog: {version}", ""]
     lines.append(f"Parent release: {parent}" if parent else "First release: every row is new.")
     lines += ["", "| table | rows | added | removed | changed |", "|---|---:|---:|---:|---:|"]
-    lines += [f"| {c.table} | {c.rows} | {c.added} | {c.removed} | {c.changed} |"
-              for c in table_changes]
+    lines += [
+        f"| {c.table} | {c.rows} | {c.added} | {c.removed} | {c.changed} |" for c in table_changes
+    ]
     return "\n".join(lines) + "\n"

@@ -24,8 +24,11 @@ def _frictionless_type(type_: pa.DataType) -> str:
 
 
 def _field(field: Field) -> dict[str, Any]:
-    described: dict[str, Any] = {"name": field.name, "type": _frictionless_type(field.type),
-                                 "description": field.description}
+    described: dict[str, Any] = {
+        "name": field.name,
+        "type": _frictionless_type(field.type),
+        "description": field.description,
+    }
     constraints: dict[str, Any] = {}
     if not field.nullable:
         constraints["required"] = True
@@ -44,21 +47,28 @@ def datapackage(version: str, tables: dict[str, dict[str, Any]]) -> dict[str, An
         schema: dict[str, Any] = {"fields": [_field(f) for f in table.fields]}
         if table.primary_key:
             schema["primaryKey"] = list(table.primary_key)
-        resources.append({
-            "name": name,
-            "path": info["path"],
-            "format": "parquet",
-            "mediatype": "application/vnd.apache.parquet",
-            "bytes": info["bytes"],
-            "hash": f"sha256:{info['sha256']}",
-            "description": table.description,
-            "schema": schema,
-        })
+        resources.append(
+            {
+                "name": name,
+                "path": info["path"],
+                "format": "parquet",
+                "mediatype": "application/vnd.apache.parquet",
+                "bytes": info["bytes"],
+                "hash": f"sha256:{info['sha256']}",
+                "description": table.description,
+                "schema": schema,
+            }
+        )
     return {
         "name": "bilateral-relations-facts",
         "title": "Source-traceable facts from public diplomatic documents",
         "version": version,
-        "licenses": [{"name": "other-pd", "title": "Sources are US government works "
-                      "(public domain in the US); see the dataset card."}],
+        "licenses": [
+            {
+                "name": "other-pd",
+                "title": "Sources are US government works "
+                "(public domain in the US); see the dataset card.",
+            }
+        ],
         "resources": resources,
     }

@@ -64,8 +64,12 @@ def write_table(table: pa.Table, path: Path) -> dict[str, Any]:
     """Write one Parquet file and describe it for the manifest."""
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, compression="zstd", row_group_size=64_000)
-    return {"path": path.name, "rows": table.num_rows, "bytes": path.stat().st_size,
-            "sha256": sha256_file(path)}
+    return {
+        "path": path.name,
+        "rows": table.num_rows,
+        "bytes": path.stat().st_size,
+        "sha256": sha256_file(path),
+    }
 
 
 def rows_fingerprint(table: pa.Table) -> str:
@@ -78,8 +82,9 @@ def rows_fingerprint(table: pa.Table) -> str:
 
 
 def write_json(path: Path, data: object) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 def _fsync_tree(root: Path) -> None:
@@ -140,11 +145,13 @@ def list_releases(output: Path) -> list[dict[str, Any]]:
         if not (release / MANIFEST).is_file():
             continue
         manifest = read_manifest(release)
-        found.append({
-            "version": release.name,
-            "created_at": manifest.get("created_at"),
-            "latest": release.name == latest,
-            "rows": {name: t["rows"] for name, t in manifest.get("tables", {}).items()},
-            "path": str(release),
-        })
+        found.append(
+            {
+                "version": release.name,
+                "created_at": manifest.get("created_at"),
+                "latest": release.name == latest,
+                "rows": {name: t["rows"] for name, t in manifest.get("tables", {}).items()},
+                "path": str(release),
+            }
+        )
     return found
