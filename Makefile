@@ -34,7 +34,7 @@ install-dev: $(STAMP_DEV)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet "pip==26.3" "setuptools==80.9.0" "wheel==0.45.1"
 
 # Locked versions first, then the project itself without re-resolving anything.
 $(STAMP_RUN): $(VENV)/bin/python requirements.lock pyproject.toml
