@@ -92,6 +92,23 @@ def test_html_text_keeps_offsets_into_the_html_source() -> None:
     assert doc.text[s:e] == "$5&nbsp;million"
 
 
+def test_html_structure_headings_items_and_page_furniture() -> None:
+    html = (
+        "<body><nav><a href='/'>Home</a><a href='/n'>Newsroom</a></nav>"
+        "<h2 class='t'>Key Results</h2><p>March 14, 2023</p>"
+        "<ul><li>Training for 1,500 officers</li><li>Forty new vehicles</li></ul>"
+        "<footer>Contact us</footer></body>"
+    )
+    passages = clean_document(_doc(html, "page.htm"))
+    assert [(p.kind, p.text) for p in passages] == [
+        ("heading", "Key Results"),
+        ("paragraph", "March 14, 2023"),
+        ("bullet", "Training for 1,500 officers"),
+        ("bullet", "Forty new vehicles"),
+    ]
+    assert all(p.heading == "Key Results" for p in passages)
+
+
 def test_chrome_patterns_and_repeated_lines() -> None:
     assert is_chrome_line("Search form")
     assert is_chrome_line("0:00 0:03:31 0:00")

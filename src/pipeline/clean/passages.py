@@ -51,7 +51,8 @@ def clean_document(doc: Document, repeated: frozenset[str] = frozenset()) -> lis
     """Cleaned passages of ``doc`` in reading order."""
     base = base_text(doc)
     markdown = doc.format == "markdown"
-    lines = split_lines(base, doc.body_start, markdown, repeated)
+    # HTML's mask writes headings and list items with markdown markers (see ingest.html)
+    lines = split_lines(base, doc.body_start, markdown or doc.format == "html", repeated)
     wrapped = doc.format == "html" or is_hard_wrapped(lines)
     rules = MARKDOWN_RULES if markdown else PROSE_RULES
     passages: list[Passage] = []

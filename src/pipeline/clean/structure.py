@@ -14,6 +14,10 @@ _BULLET_RE = re.compile(r"[ \t]*(?:[-*+\u2022\u25aa\u25e6\u2023]|\d{1,3}[.)])[ \
 _MD_HEADING_RE = re.compile(r"[ \t]{0,3}#{1,6}[ \t]+\S")
 _BOLD_LINE_RE = re.compile(r"(\*\*|__)[^*_]+\1")
 _TERMINAL_PUNCT = tuple(".!?:;,")
+# A dateline ("March 14, 2023", "14 March 2023") stands alone like a heading but is not one.
+_DATELINE_RE = re.compile(
+    r"(?:[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2} [A-Z][a-z]{2,8}\.? \d{4})"
+)
 _HEADING_MAX_WORDS = 15
 # A document whose lines are mostly this short was hard-wrapped by its producer.
 _WRAP_WIDTH = 100
@@ -77,6 +81,8 @@ def _is_heading(text: str, markdown: bool, gap_before: bool, gap_after: bool) ->
     if markdown and (_MD_HEADING_RE.match(text) or _BOLD_LINE_RE.fullmatch(text)):
         return True
     words = text.split()
+    if _DATELINE_RE.fullmatch(text):
+        return False
     if len(words) > _HEADING_MAX_WORDS or not any(c.isalpha() for c in text):
         return False
     if text.upper() == text and sum(c.isalpha() for c in text) >= 4:

@@ -55,7 +55,28 @@ _BLOCK_TAGS = frozenset(
         "title",
     ]
 )
-_HIDDEN_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
+# Never text: code, and page furniture that is chrome on every site of the genre.
+_HIDDEN_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "nav",
+        "footer",
+        "aside",
+        "form",
+        "button",
+        "select",
+        "iframe",
+    }
+)
+# Start tags that open structure the cleaner reads as markdown would: '# ' heading, '• ' item.
+_STRUCTURE_MARKERS = {
+    **{f"h{level}": "\n\n# " for level in range(1, 7)},
+    "li": "\n\n\u2022 ",
+}
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _META_KEYS = {
     "og:title": "title",
@@ -116,8 +137,16 @@ class _Masker(HTMLParser):
         text = self.source[self.cursor : end]
         self._emit_until(end, DELETED * len(text) if self.hidden else text)
 
-    def _tag(self, tag: str, end: int) -> None:
-        self._cover(self._pos(), end, "\n\n" if tag in _BLOCK_TAGS else "")
+    def _tag(self, tag: str, end: int, start_tag: bool = False) -> None:
+        start = self._pos()
+        marker = _STRUCTURE_MARKERS.get(tag, "") if start_tag and not self.hidden else ""
+        if marker and len(marker) <= end - start:
+            # break first, marker last: the line then starts right at the marker
+            self._cover(
+                start, end, marker[:2].ljust(end - start - len(marker) + 2, DELETED) + marker[2:]
+            )
+        else:
+            self._cover(start, end, "\n\n" if tag in _BLOCK_TAGS else "")
 
     def _find_end(self, start: int, terminator: str) -> int:
         end = self.source.find(terminator, start)
@@ -125,7 +154,7 @@ class _Masker(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         start = self._pos()
-        self._tag(tag, start + len(self.get_starttag_text() or "<>"))
+        self._tag(tag, start + len(self.get_starttag_text() or "<>"), start_tag=True)
         attributes = dict(attrs)
         if tag == "head":
             self.in_head = True
