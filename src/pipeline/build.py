@@ -12,6 +12,7 @@ from pipeline.clean.passages import Passage, clean_document
 from pipeline.document import Document, Rejection
 from pipeline.extract.dates import find_full_dates
 from pipeline.extract.run import document_context, extract_document
+from pipeline.extract.topics import passage_topics
 from pipeline.metadata import DocumentMetadata, describe
 from pipeline.schemas import to_arrow
 
@@ -136,6 +137,7 @@ def passage_row(passage: Passage) -> Row:
         "char_start": passage.char_start,
         "char_end": passage.char_end,
         "links": list(passage.links),
+        "topics": list(passage_topics(passage.text, passage.heading)),
         "text_sha256": passage.text_sha256,
         "duplicate_of": None,
     }

@@ -35,6 +35,9 @@ class MoneyFact:
     extractor: str
     amount_low_usd: float | None = None
     amount_high_usd: float | None = None
+    funder: str | None = None
+    recipient: str | None = None
+    flow_stage: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

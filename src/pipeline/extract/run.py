@@ -83,6 +83,9 @@ def _values(fact: Fact) -> Row:
             "qualifier": fact.qualifier,
             "period": fact.period,
             "what": fact.what,
+            "funder": fact.funder,
+            "recipient": fact.recipient,
+            "flow_stage": fact.flow_stage,
         }
     if isinstance(fact, QuantityFact):
         return {"value": fact.value, "qualifier": fact.qualifier, "unit": fact.unit}
