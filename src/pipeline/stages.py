@@ -26,7 +26,7 @@ from pipeline.clean.boilerplate import line_key
 from pipeline.clean.passages import base_text
 from pipeline.dedup.exact import mark_exact_duplicates
 from pipeline.document import Document
-from pipeline.ingest.readers import InputFile, discover, read_inputs
+from pipeline.ingest.readers import InputFile, discover, input_file, read_inputs
 from pipeline.publish import card, changelog
 from pipeline.publish.datapackage import datapackage
 from pipeline.publish.fingerprint import InputRecord, hash_input
@@ -88,8 +88,7 @@ def scan_inputs(input_dir: Path) -> tuple[InputRecord, ...]:
 
 
 def _items(input_dir: Path, paths: Sequence[str]) -> list[InputFile]:
-    wanted = set(paths)
-    return [item for item in discover(input_dir) if item.path in wanted]
+    return [input_file(input_dir, path) for path in paths]
 
 
 def count_short_lines(plan: RunPlan, paths: Sequence[str]) -> dict[str, int]:

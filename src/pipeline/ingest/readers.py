@@ -56,6 +56,11 @@ def _symlinked_dirs(base: Path, dirnames: list[str]) -> list[str]:
     return links
 
 
+def input_file(root: Path, relative: str) -> InputFile:
+    """The InputFile for one path found earlier by ``discover`` (no walk of the tree)."""
+    return _input_file(root.resolve(), root.resolve() / relative)
+
+
 def _input_file(root: Path, path: Path) -> InputFile:
     rel = path.relative_to(root).as_posix()
     if path.is_symlink():
