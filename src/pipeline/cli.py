@@ -1,4 +1,4 @@
-"""Command line: ``pipeline run | validate | releases``."""
+"""Command line: ``pipeline run | validate | eval | releases | bench``."""
 
 from __future__ import annotations
 
@@ -75,12 +75,85 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.output_dir,
         help="output folder (default: %(default)s)",
     )
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="score a release's money, quantities and dates against a gold file",
+        description="Score the money, quantities and dates tables of a release (default: the "
+        "LATEST one under --output) against a gold annotation file, by the scoring rule of "
+        "the gold README: precision, recall and F1 per kind, qualifier and period accuracy "
+        "on matched money, then every miss and false hit. Exit 2 when the gold file or the "
+        "release is missing or invalid.",
+    )
+    evaluate.add_argument("--gold", type=Path, required=True, help="gold annotation file (JSON)")
+    evaluate.add_argument(
+        "--release",
+        type=Path,
+        default=None,
+        help="release folder to score (default: LATEST under --output)",
+    )
+    evaluate.add_argument(
+        "--output",
+        type=Path,
+        default=defaults.output_dir,
+        help="output folder whose LATEST release is scored (default: %(default)s)",
+    )
+    evaluate.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="report format (default: %(default)s)",
+    )
+
+    bench = commands.add_parser(
+        "bench",
+        help="measure extraction speed on a synthetic corpus",
+        description="Benchmarks. 'bench extract' builds a deterministic synthetic corpus from "
+        "the seed documents and prints one JSON line of extraction speeds.",
+    )
+    benches = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
+    extract = benches.add_parser(
+        "extract",
+        help="extractor speed against quantulum3",
+        description="Build a deterministic synthetic corpus of at least --mb million "
+        "characters by recombining the cleaned passages of --input with re-drawn numbers, "
+        "run every extractor over it, run quantulum3 over its first --quantulum-sample-kb "
+        "KB, and print one JSON line: sizes, seconds, characters per second and the ratio.",
+    )
+    extract.add_argument(
+        "--mb",
+        type=float,
+        default=20.0,
+        help="corpus size in millions of characters (default: %(default)s)",
+    )
+    extract.add_argument(
+        "--seed", type=int, default=0, help="random seed of the corpus (default: %(default)s)"
+    )
+    extract.add_argument(
+        "--quantulum-sample-kb",
+        type=float,
+        default=200.0,
+        help="size of the corpus sample quantulum3 parses, in thousands of characters "
+        "(default: %(default)s; 0 skips it)",
+    )
+    extract.add_argument(
+        "--input",
+        type=Path,
+        default=defaults.input_dir,
+        help="folder of documents the corpus is made from (default: %(default)s)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "validate": _validate, "releases": _releases}
+    handlers = {
+        "run": _run,
+        "validate": _validate,
+        "releases": _releases,
+        "eval": _eval,
+        "bench": _bench,
+    }
     return handlers[args.command](args)
 
 
@@ -165,6 +238,61 @@ def _releases(args: argparse.Namespace) -> int:
         marker = "* " if release["latest"] else "  "
         counts = ", ".join(f"{name}={rows}" for name, rows in release["rows"].items())
         print(f"{marker}{release['version']}  {release['created_at']}  {counts}")
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from pipeline.evaluate import (
+        GoldError,
+        ReleaseError,
+        evaluate,
+        load_gold,
+        load_release_tables,
+        render_json,
+        render_text,
+    )
+    from pipeline.publish.release import RELEASES, latest_version
+
+    release_dir: Path | None = args.release
+    if release_dir is None:
+        version = latest_version(args.output)
+        if version is None:
+            print(f"pipeline eval: no release under {args.output} (no LATEST)", file=sys.stderr)
+            return EXIT_USAGE
+        release_dir = args.output / RELEASES / version
+    try:
+        gold = load_gold(args.gold)
+        tables = load_release_tables(release_dir)
+        result = evaluate(tables, gold, release=str(release_dir), gold_file=str(args.gold))
+    except (GoldError, ReleaseError) as err:
+        print(f"pipeline eval: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    print(render_json(result) if args.format == "json" else render_text(result))
+    return EXIT_OK
+
+
+def _bench(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.bench import bench_extract
+
+    if args.mb <= 0 or args.quantulum_sample_kb < 0:
+        print(
+            "pipeline bench extract: --mb must be > 0 and --quantulum-sample-kb >= 0",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if not args.input.is_dir():
+        print(f"pipeline bench extract: input folder {args.input} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        report = bench_extract(
+            args.input, mb=args.mb, seed=args.seed, quantulum_sample_kb=args.quantulum_sample_kb
+        )
+    except ValueError as err:
+        print(f"pipeline bench extract: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(report, sort_keys=False))
     return EXIT_OK
 
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -15,46 +12,14 @@ import pytest
 
 from pipeline.schemas import FACT_TABLES, TABLES
 from tests.conftest import PROJECT_ROOT, SEEDS
+from tests.e2e.conftest import latest_release, run_cli
 
 pytestmark = pytest.mark.e2e
 GOLDEN = Path(__file__).with_name("golden_counts.json")
 
 
-@pytest.fixture(scope="session")
-def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One Prefect database for every run of the session (a new one costs seconds)."""
-    return tmp_path_factory.mktemp("prefect-home")
-
-
-def run_cli(*args: str, prefect_home: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PREFECT_HOME": str(prefect_home), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def _latest(output: Path) -> Path:
-    return output / "releases" / (output / "LATEST").read_text().strip()
-
-
-@pytest.fixture(scope="session")
-def seeds_release(tmp_path_factory: pytest.TempPathFactory, prefect_home: Path) -> Path:
-    output = tmp_path_factory.mktemp("seeds-out")
-    result = run_cli(
-        "run", "--input", str(SEEDS), "--output", str(output), prefect_home=prefect_home
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "published" in result.stdout and str(output) in result.stdout
-    return output
-
-
 def test_seeds_release_has_every_table_and_checksums_match(seeds_release: Path) -> None:
-    release = _latest(seeds_release)
+    release = latest_release(seeds_release)
     manifest = json.loads((release / "manifest.json").read_text())
     assert set(manifest["tables"]) == set(TABLES)
     for name, info in manifest["tables"].items():
@@ -66,7 +31,7 @@ def test_seeds_release_has_every_table_and_checksums_match(seeds_release: Path) 
 
 
 def test_every_quote_is_its_source_slice(seeds_release: Path) -> None:
-    release = _latest(seeds_release)
+    release = latest_release(seeds_release)
     texts = pd.read_parquet(release / "documents.parquet").set_index("doc_id")["source_text"]
     for name in FACT_TABLES:
         facts = pd.read_parquet(release / f"{name}.parquet")
@@ -75,7 +40,7 @@ def test_every_quote_is_its_source_slice(seeds_release: Path) -> None:
 
 
 def test_fact_counts_per_document_match_golden(seeds_release: Path) -> None:
-    release = _latest(seeds_release)
+    release = latest_release(seeds_release)
     counts = {
         name: pd.read_parquet(release / f"{name}.parquet")["source_path"]
         .value_counts()
@@ -99,7 +64,7 @@ def test_second_run_is_up_to_date_and_creates_nothing(
 
 
 def test_validate_and_releases_commands(seeds_release: Path, prefect_home: Path) -> None:
-    valid = run_cli("validate", str(_latest(seeds_release)), prefect_home=prefect_home)
+    valid = run_cli("validate", str(latest_release(seeds_release)), prefect_home=prefect_home)
     assert valid.returncode == 0, valid.stdout
     listed = run_cli("releases", "--output", str(seeds_release), prefect_home=prefect_home)
     assert listed.returncode == 0 and listed.stdout.startswith("* ")
@@ -126,7 +91,7 @@ def test_bad_inputs_are_quarantined_and_the_run_goes_on(tmp_path: Path, prefect_
         "run", "--input", str(inputs), "--output", str(output), prefect_home=prefect_home
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    release = _latest(output)
+    release = latest_release(output)
     quarantine = pd.read_parquet(release / "quarantine.parquet")
     assert dict(zip(quarantine["source_path"], quarantine["reason"], strict=True)) == {
         "blob.txt": "binary",

@@ -301,3 +301,74 @@ def test_facts_are_well_formed(text: str, published: dt.date) -> None:
         assert (fact.iso is None) == (fact.date_start is None) == (fact.basis == "unresolved")
         if fact.date_start is not None and fact.date_end is not None:
             assert fact.date_start <= fact.date_end
+
+
+# --- added forms ------------------------------------------------------------------------
+
+
+def test_dotted_numeric_dates() -> None:
+    assert rows("Dated 05.02.2013.") == [("05.02.2013", "2013-05-02", "day", "explicit")]
+    ctx = DocContext(month_first=False)
+    assert rows("Dated 05.02.2013.", ctx) == [("05.02.2013", "2013-02-05", "day", "explicit")]
+    assert rows("Version 1.2.2013 shipped.") == []
+
+
+def test_fiscal_year_ranges_give_two_rows() -> None:
+    text = "Funds in FY 2015-16, FY2018–FY2020 and fiscal years 2021 to 2022."
+    assert [(q, iso) for q, iso, *_ in rows(text)] == [
+        ("FY 2015", "FY2015"),
+        ("16", "FY2016"),
+        ("FY2018", "FY2018"),
+        ("FY2020", "FY2020"),
+        ("fiscal years 2021", "FY2021"),
+        ("2022", "FY2022"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "quote", "iso"),
+    [
+        ("MAY 9, 2024 - WASHINGTON - The leaders met.", "MAY 9, 2024", "2024-05-09"),
+        ("LIMA, 9 MAY 2024 - The leaders met.", "9 MAY 2024", "2024-05-09"),
+        ("SEPT. 14, 2019: ministers signed.", "SEPT. 14, 2019", "2019-09-14"),
+    ],
+)
+def test_month_names_in_capitals(text: str, quote: str, iso: str) -> None:
+    assert rows(text) == [(quote, iso, "day", "explicit")]
+
+
+def test_capital_month_alone_needs_context() -> None:
+    assert rows("YOU MAY APPLY NOW.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "year"),
+    [
+        ("2023 was a record year for trade.", "2023"),
+        ("Exports grew. 2024 marks a new era.", "2024"),
+        ("• 2026 will be the bicentennial.", "2026"),
+    ],
+)
+def test_year_as_sentence_subject(text: str, year: str) -> None:
+    assert rows(text) == [(year, year, "year", "explicit")]
+
+
+def test_number_opening_a_sentence_is_not_a_year() -> None:
+    assert rows("2000 people attended. Officials said 2023 was good.") == []
+
+
+def test_attributive_year_before_a_named_event() -> None:
+    text = "Leaders met at the 2024 APEC Summit and Peru's 2021 General Elections."
+    assert [q for q, *_ in rows(text)] == ["2024", "2021"]
+    assert rows("the 2000 Peruvian volunteers") == []
+
+
+def test_relative_words_are_not_rows() -> None:
+    assert rows("This year, last year and next year; recently and today.", NOV_15) == []
+
+
+@given(st.text(), st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2099, 12, 31)))
+def test_any_text_is_safe(text: str, published: dt.date) -> None:
+    for fact in extract_dates(text, DocContext(published_date=published, month_first=False)):
+        assert 0 <= fact.start < fact.end <= len(text)
+        assert text[fact.start : fact.end].strip()

@@ -167,3 +167,97 @@ def test_mentions_are_well_formed(text: str) -> None:
         assert fact.type in ENTITY_TYPES
     spans = sorted((f.start, f.end) for f in facts)
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
+
+
+# --- canonical names, generic rules, noise ----------------------------------------------
+
+
+def test_trade_promotion_agreement_aliases_share_one_name() -> None:
+    text = (
+        "The United States-Peru Trade Promotion Agreement (PTPA) and the U.S.-Peru TPA "
+        "differ from the Peru Trade Promotion Agreement only in name."
+    )
+    names = {name for _, name, type_ in mentions(text) if type_ == "agreement"}
+    assert names == {"U.S.-Peru Trade Promotion Agreement"}
+
+
+def test_united_states_spelled_out_in_a_name_is_canonical() -> None:
+    a = mentions("The United States-Chile Energy Dialogue met.")
+    b = mentions("The U.S.-Chile Energy Dialogue met.")
+    assert a[-1][1:] == b[-1][1:] == ("U.S.-Chile Energy Dialogue", "programme")
+    assert mentions("The U.S. National Oceanic and Atmospheric Administration helped.")[0][1] == (
+        "National Oceanic and Atmospheric Administration"
+    )
+
+
+def test_two_names_joined_by_and_before_a_country_pair() -> None:
+    text = "The Andes Energy Dialogue and U.S.-Chile Water Dialogue met."
+    assert [q for q, _, _ in mentions(text)] == [
+        "Andes Energy Dialogue",
+        "U.S.-Chile Water Dialogue",
+    ]
+
+
+def test_unknown_name_defined_by_its_acronym() -> None:
+    text = (
+        "Peru joined the Cooperative Situational Information Integration System (CSII) "
+        "in 2020; CSII data now flows."
+    )
+    assert mentions(text)[1:] == [
+        (
+            "Cooperative Situational Information Integration System",
+            "Cooperative Situational Information Integration System",
+            "programme",
+        ),
+        ("CSII", "Cooperative Situational Information Integration System", "programme"),
+        ("CSII", "Cooperative Situational Information Integration System", "programme"),
+    ]
+
+
+def test_acronym_that_does_not_fit_the_words_defines_nothing() -> None:
+    assert mentions("They praised Good Results (XQZ) today.") == [("XQZ", "XQZ", "organization")]
+
+
+def test_bare_unknown_acronym_is_an_organization() -> None:
+    assert mentions("SUNAT and DEVIDA met.") == [
+        ("SUNAT", "SUNAT", "organization"),
+        ("DEVIDA", "DEVIDA", "organization"),
+    ]
+
+
+def test_non_entity_acronyms_and_capitals_headings() -> None:
+    assert mentions("GDP grew 3 percent in USD terms in FY 2024.") == []
+    assert mentions("JOINT STATEMENT BY THE LEADERS") == []
+    assert mentions("Chapter XIV applies.") == []
+    assert mentions("LIMA - The talks ended.") == [("LIMA", "Lima", "place")]
+
+
+def test_country_plus_generic_head_is_noise() -> None:
+    assert mentions("A grant by the U.S. Department supports farmers.") == [
+        ("U.S.", "United States", "place")
+    ]
+    assert mentions("A Space Partnership is growing.") == []
+    assert mentions("The U.S. Navy and Peruvian Navy trained.") == [
+        ("U.S. Navy", "U.S. Navy", "organization"),
+        ("Peruvian Navy", "Peruvian Navy", "organization"),
+    ]
+
+
+def test_statement_headings_are_not_entities() -> None:
+    text = "Joint Statement on the U.S.-Peru High-Level Dialogue"
+    assert mentions(text) == [
+        ("U.S.-Peru High-Level Dialogue", "U.S.-Peru High-Level Dialogue", "programme")
+    ]
+    assert mentions("Fact Sheet: Strengthening Our Partnership") == []
+
+
+@given(st.text())
+def test_any_text_is_safe(text: str) -> None:
+    for fact in extract_entities(text, CTX):
+        assert 0 <= fact.start < fact.end <= len(text)
+        assert text[fact.start : fact.end].strip()
+        assert fact.name and fact.type in ENTITY_TYPES
+
+
+def test_dateline_city_in_capitals_is_the_place() -> None:
+    assert mentions("BOGOTA - Ministers met.") == [("BOGOTA", "Bogotá", "place")]

@@ -188,3 +188,21 @@ def test_spans_hold_for_any_text(text: str) -> None:
     for n in find_numbers(text):
         assert 0 <= n.start < n.end <= len(text)
         assert text[n.start : n.end].strip() == text[n.start : n.end]
+
+
+@given(
+    st.integers(min_value=1, max_value=999),
+    st.sampled_from([("million", "m", 10**6), ("billion", "bn", 10**9), ("thousand", "K", 10**3)]),
+)
+def test_scale_words_and_abbreviations_agree(whole: int, scale: tuple[str, str, int]) -> None:
+    word, abbreviation, factor = scale
+    expected = whole * factor
+    assert parse_number(f"{whole} {word}") == expected
+    assert parse_number(f"{whole}-{word}") == expected
+    assert parse_number(f"{whole}{abbreviation}") == expected
+    assert parse_number(f"{_words(whole)} {word}") == expected
+
+
+def test_south_asian_scales() -> None:
+    assert parse_number("8,000 crore") == 8e10
+    assert parse_number("five lakh") == 5e5

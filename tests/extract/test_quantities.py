@@ -38,6 +38,18 @@ def _rows(text: str) -> list[tuple[str, float, str | None, str | None]]:
         ("It hired an average of 60 nurses.", ("60", 60.0, None, "nurses")),
         ("It sent 6 Navy Department of Energy experts.", ("6", 6.0, None, "experts")),
         ("It posted 12 active-duty military, and more.", ("12", 12.0, None, "military")),
+        ("The Navy gave Peru 12 boats.", ("12", 12.0, None, "boats")),
+        (
+            "It donated to the Police of Peru three helicopters.",
+            ("three", 3.0, None, "helicopters"),
+        ),
+        ("They will install 60 GW of wind.", ("60", 60.0, None, "GW")),
+        ("It trained 1,100 Kenya Defence Forces personnel.", ("1,100", 1100.0, None, "personnel")),
+        ("It created 5 lakh jobs.", ("5 lakh", 500_000.0, None, "jobs")),
+        ("It created 1.1 million jobs.", ("1.1 million", 1_100_000.0, None, "jobs")),
+        ("It got 200,000+ visa applications.", ("200,000+", 200_000.0, "min", "applications")),
+        ("Coverage reached 97.5% of homes.", ("97.5%", 97.5, None, "percent")),
+        ("Nearly 60 percent of firms export.", ("60 percent", 60.0, "approx", "percent")),
     ],
 )
 def test_counts_and_percentages(text: str, row: tuple[str, float, str | None, str]) -> None:
@@ -58,6 +70,10 @@ def test_money_numbers_are_left_to_the_money_extractor() -> None:
     "text",
     [
         "In 2019 the office opened.",  # year
+        "Trade grew in the four quarters to June.",  # a duration
+        "It is the number one partner and among the top 10 producers.",  # ranks
+        "Four years since the launch, the two leaders met.",  # duration, anaphora
+        "The Beca 18 and 100,000 Strong in the Americas programmes grew.",  # names
         "Connecting the Region 2030 goals were set.",  # year inside a name
         "They met on March 14 and on 3 April.",  # day numbers
         "It is the 21st meeting and the ninth round.",  # ordinals
@@ -123,3 +139,10 @@ def test_ratios_and_rates_are_not_counts() -> None:
     assert _rows("One in four adults and 2 out of 5 farms; 12 cases per 100,000 residents.") == [
         ("12", 12.0, None, "cases")
     ]
+
+
+@given(st.text(max_size=200))
+def test_any_text_gives_spans_inside_it(text: str) -> None:
+    for fact in extract_quantities(text, CTX):
+        assert 0 <= fact.start < fact.end <= len(text)
+        assert text[fact.start : fact.end].strip()

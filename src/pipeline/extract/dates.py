@@ -21,7 +21,7 @@ import yaml
 
 from pipeline.extract.base import DateFact, DocContext
 
-EXTRACTOR = "dates@0.1.0"
+EXTRACTOR = "dates@0.2.0"
 
 
 def _load(name: str) -> Any:
@@ -38,7 +38,9 @@ def _month_table() -> dict[str, dict[str, int]]:
 
 @functools.cache
 def _months() -> dict[str, int]:
-    return {**_month_table()["full"], **_month_table()["abbreviations"]}
+    """Month number by name as written: "May", "MAY" (datelines, headings) or "Sept"."""
+    names = {**_month_table()["full"], **_month_table()["abbreviations"]}
+    return {**names, **{name.upper(): number for name, number in names.items()}}
 
 
 @functools.cache
@@ -52,16 +54,42 @@ def _alternation(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
+# Speed: Python's regex engine skips quickly to possible starts only when a pattern
+# opens with a literal, a character class, or an alternation of literals. So the
+# patterns below open with a digit or a month's first letter, and the checks on the
+# character before a match come right after that first character as lookbehinds
+# ("(?<!\w.)": the character before the first one is not a word character).
+
+
 def _month_pattern(group: str) -> str:
     # Full names may carry a garbled ordinal suffix ("29 Aprilth"); abbreviations
     # need a period or a following number, so "Instituto del Mar" is not March.
-    full = _alternation(list(_month_table()["full"]))
-    abbr = _alternation(list(_month_table()["abbreviations"]))
-    return rf"(?P<{group}>\b(?:{full})(?=th\b|\b)|\b(?:{abbr})(?:\.|\b(?=\s+\d)))"
+    table = _month_table()
+    alts = [(n, r"(?=th\b|\b)") for n in table["full"]]
+    alts += [(n, r"(?:\.|\b(?=\s+\d))") for n in table["abbreviations"]]
+    alts += [(n.upper(), tail) for n, tail in alts]
+    alts.sort(key=lambda alt: len(alt[0]), reverse=True)
+    body = "|".join(rf"{n[0]}(?<!\w.){re.escape(n[1:])}{tail}" for n, tail in alts)
+    return rf"(?P<{group}>{body})"
 
 
 def _day(group: str) -> str:
     return rf"(?P<{group}>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?(?![\d:])"
+
+
+# Not part of a larger number or an amount: the character before the first digit is
+# no word character, currency sign or number punctuation, nor a digit and a dash.
+_LEAD = r"(?<![\w$€£¥.,/#]\d)(?<!\d[-–]\d)"
+
+
+def _day_first(group: str) -> str:
+    """A day opening a pattern; out-of-range days (0, 45) are rejected by ``_valid``."""
+    return rf"(?P<{group}>\d{_LEAD}\d?)(?:st|nd|rd|th)?(?![\d:])"
+
+
+def _year_first(group: str) -> str:
+    """A year (1700-2099) opening a pattern."""
+    return rf"(?P<{group}>[12]{_LEAD}\d\d\d(?<=1[7-9]\d\d|20\d\d))(?!\d|[.,]\d|%|/)"
 
 
 def _year(group: str) -> str:
@@ -72,31 +100,39 @@ def _rx(*parts: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
-_NOT_AFTER_NUMBER = r"(?<![\d$€£¥.,/#])(?<!\d[-–])"
 _DASH = r"\s?[-–—]\s?"
 
-_P_ISO = re.compile(r"(?<![\d/.-])(?P<y>\d{4})(?P<sep>[-/])(?P<m>\d\d)(?P=sep)(?P<d>\d\d)(?![\d/])")
-_P_NUMERIC = re.compile(r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})(?![\d/])")
+_P_ISO = re.compile(
+    r"(?P<y>\d(?<![\d/.-]\d)\d{3})(?P<sep>[-/])(?P<m>\d\d)(?P=sep)(?P<d>\d\d)(?![\d/])"
+)
+# 05/02/2013 or 5/2/2013; with dots only two-digit parts (05.02.2013, checked in the
+# rule), as "1.2.2013" is more often a version or section number.
+_P_NUMERIC = re.compile(
+    r"(?P<a>\d(?<![\d/.]\d)\d?)(?P<sep>[/.])(?P<b>\d\d?)(?P=sep)(?P<y>\d{4})(?![\d/]|\.\d)"
+)
 _MON = _month_pattern("mon")
 _P_MDY_RANGE = _rx(_MON, r"\s+", _day("d"), _DASH, _day("d2"), r",?\s+", _year("y"))
-_P_DMY_RANGE = _rx(
-    _NOT_AFTER_NUMBER, r"\b", _day("d"), _DASH, _day("d2"), r"\s+", _MON, r",?\s+", _year("y")
-)
+_P_DMY_RANGE = _rx(_day_first("d"), _DASH, _day("d2"), r"\s+", _MON, r",?\s+", _year("y"))
 _P_MDY = _rx(_MON, r"\s+", _day("d"), r"(?:,\s*|\s+)", _year("y"))
-_P_DMY = _rx(_NOT_AFTER_NUMBER, r"\b", _day("d"), r"\s+(?:of\s+)?", _MON, r",?\s+", _year("y"))
+_P_DMY = _rx(_day_first("d"), r"\s+(?:of\s+)?", _MON, r",?\s+", _year("y"))
 _P_FISCAL = re.compile(
     r"\b(?:FY|[Ff]iscal [Yy]ear \(FY\)|[Ff]iscal [Yy]ear|[Ff]iscal)"
     r"[\s-]?(?P<y>\d{4}|\d\d)(?![\d.,]\d|\d)"
 )
-_P_MONTH_YEAR = _rx(_MON, r",?\s+", _year("y"))
-_P_YEAR_RANGE = re.compile(
-    _NOT_AFTER_NUMBER + r"\b" + _year("y") + _DASH + r"(?P<y2>1[7-9]\d\d|20\d\d|\d\d)\b(?!-)"
+# "FY 2015-16", "FY2015–FY2017", "fiscal years 2015-2016": one row per end.
+_P_FISCAL_RANGE = re.compile(
+    r"\b(?P<fy>FY|[Ff]iscal [Yy]ears?)[\s-]?(?P<y>\d{4}|\d\d)"
+    r"(?P<dash>\s?[-–—]\s?|\s(?:to|through)\s)(?:FY\s?)?(?P<y2>\d{4}|\d\d)(?![\d.,]\d|\d)"
 )
+_P_MONTH_YEAR = _rx(_MON, r",?\s+", _year("y"))
+_P_YEAR_RANGE = re.compile(_year_first("y") + _DASH + r"(?P<y2>1[7-9]\d\d|20\d\d|\d\d)\b(?!-)")
 _P_MONTH_DAY = _rx(_MON, r"\s+", _day("d"), r"(?![.,]\d)")
-_P_DAY_MONTH = _rx(_NOT_AFTER_NUMBER, r"\b", _day("d"), r"\s+(?:of\s+)?", _MON)
+_P_DAY_MONTH = _rx(_day_first("d"), r"\s+(?:of\s+)?", _MON)
 _P_MONTH = re.compile(_MON)
-_P_YEAR = re.compile(_NOT_AFTER_NUMBER + r"\b" + _year("y") + r"(?!-\d|:\d)")
+_P_YEAR = re.compile(_year_first("y") + r"(?!-\d|:\d)")
 _P_FOUR_DIGITS = re.compile(r"\d{4}")
+# What comes before a sentence-initial word: end punctuation or a line/bullet start.
+_P_SENTENCE_OPEN = re.compile(r"(?:[.!?;:]|\n|^|[•·▪*-])[\"')\]]?\s*$")
 # Sentence or bullet boundary: end punctuation, then anything but a lower-case word.
 _P_SENTENCE_END = re.compile(r"[.!?;][\"')\]]?\s+(?=[^a-z\s])|\s[•·▪]\s")
 
@@ -124,8 +160,14 @@ def _context_patterns() -> dict[str, re.Pattern[str]]:
         ),
         "possessive": re.compile(r"\w's\s+$"),
         "change_by": _words_before([f"{w} by" for w in ctx["change_verbs"]]),
+        # Up to three capitalised words may name the thing: "the 2024 APEC Leaders' Summit".
         "attributive_noun": re.compile(
-            rf"\s+(?:{_alternation(ctx['year_attributive_nouns'])})s?\b", re.IGNORECASE
+            rf"\s+(?:(?-i:[A-Z][\w.'’-]*)\s+){{0,3}}"
+            rf"(?:{_alternation(ctx['year_attributive_nouns'])})s?\b",
+            re.IGNORECASE,
+        ),
+        "year_subject": re.compile(
+            rf"\s+(?:{_alternation(ctx['year_subject_verbs'])})\b", re.IGNORECASE
         ),
         "connector": re.compile(rf"^\s*(?:{_alternation(ctx['range_connectors'])})\s*$"),
         "future": re.compile(rf"\b(?:{_alternation(ctx['future_markers'])})\b", re.IGNORECASE),
@@ -167,6 +209,8 @@ def _ref_iso(m: re.Match[str], ctx: DocContext) -> list[_Ref]:
 
 
 def _ref_numeric(m: re.Match[str], ctx: DocContext) -> list[_Ref]:
+    if m["sep"] == "." and len(m["a"]) + len(m["b"]) < 4:
+        return []
     a, b, y = int(m["a"]), int(m["b"]), int(m["y"])
     mo, d = (a, b) if ctx.month_first else (b, a)
     return [_Ref(m.start(), m.end(), "day", y, mo, d)] if _valid(y, mo, d) else []
@@ -187,6 +231,17 @@ def _ref_full(m: re.Match[str], ctx: DocContext) -> list[_Ref]:
 def _ref_fiscal(m: re.Match[str], ctx: DocContext) -> list[_Ref]:
     y = _full_year(m["y"], 2000)
     return [_Ref(m.start(), m.end(), "fiscal_year", y)] if 1700 <= y <= 2099 else []
+
+
+def _ref_fiscal_range(m: re.Match[str], ctx: DocContext) -> list[_Ref]:
+    y1 = _full_year(m["y"], 2000)
+    y2 = _full_year(m["y2"], y1)
+    if not (1700 <= y1 < y2 <= 2099):
+        return []
+    return [
+        _Ref(m.start(), m.end("y"), "fiscal_year", y1),
+        _Ref(m.end("dash"), m.end(), "fiscal_year", y2),
+    ]
 
 
 def _ref_month_year(m: re.Match[str], ctx: DocContext) -> list[_Ref]:
@@ -216,11 +271,19 @@ def _ref_month(m: re.Match[str], ctx: DocContext) -> list[_Ref]:
 def _ref_year(m: re.Match[str], ctx: DocContext) -> list[_Ref]:
     pats, before = _context_patterns(), m.string[max(0, m.start() - 40) : m.start()]
     ok = any(pats[k].search(before) for k in ("year_prev", "year_of", "year_list"))
+    ok = ok or _is_year_subject(m, before)
     ok = ok and not pats["change_by"].search(before)
     # Attributive use: "the 2016 elections", "Peru's 2021 census" (not "the 2030 Agenda").
     if not ok and any(pats[k].search(before) for k in ("determiner", "possessive")):
         ok = pats["attributive_noun"].match(m.string, m.end()) is not None
     return [_Ref(m.start(), m.end(), "year", int(m["y"]))] if ok else []
+
+
+def _is_year_subject(m: re.Match[str], before: str) -> bool:
+    """A year opening a sentence as its subject: "2023 was a record year"."""
+    if before.strip() and not _P_SENTENCE_OPEN.search(before):
+        return False
+    return _context_patterns()["year_subject"].match(m.string, m.end()) is not None
 
 
 def _is_name(text: str, start: int) -> bool:
@@ -241,6 +304,7 @@ _RULES: tuple[tuple[re.Pattern[str], _Rule], ...] = (
     (_P_DMY_RANGE, _ref_day_range),
     (_P_MDY, _ref_full),
     (_P_DMY, _ref_full),
+    (_P_FISCAL_RANGE, _ref_fiscal_range),
     (_P_FISCAL, _ref_fiscal),
     (_P_MONTH_YEAR, _ref_month_year),
     (_P_YEAR_RANGE, _ref_year_range),
@@ -250,6 +314,7 @@ _RULES: tuple[tuple[re.Pattern[str], _Rule], ...] = (
     (_P_YEAR, _ref_year),
 )
 _FULL_DATE_RULES = _RULES[:6]
+_FISCAL_PATTERNS = (_P_FISCAL_RANGE, _P_FISCAL)
 
 
 def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -264,7 +329,12 @@ def _match_refs(
     """Apply the rules in priority order; keep refs that do not overlap earlier ones."""
     taken: list[tuple[int, int]] = []
     refs: list[_Ref] = []
+    # The fiscal patterns open with a word boundary (slow to scan for); a substring
+    # test skips them in the many passages that never mention a fiscal year.
+    fiscal = "FY" in text or "iscal" in text
     for pattern, rule in rules:
+        if pattern in _FISCAL_PATTERNS and not fiscal:
+            continue
         for m in pattern.finditer(text):
             if _overlaps(taken, m.start(), m.end()):
                 continue

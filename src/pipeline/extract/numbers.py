@@ -8,7 +8,9 @@ their value and their span in the text. Vocabularies live in ``pipeline/resource
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pipeline.resources import load_yaml
@@ -18,6 +20,7 @@ __all__ = [
     "alternation",
     "find_numbers",
     "load_vocabulary",
+    "numbers_in",
     "parse_number",
     "qualifier_before",
 ]
@@ -47,8 +50,30 @@ def load_vocabulary(name: str) -> dict[str, Any]:
 
 
 def alternation(words: list[str]) -> str:
-    """Regex alternation of literal words, longest first so prefixes never win."""
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    """Regex alternation of literal words where a longer word beats its prefixes.
+
+    Built as a trie ("t(?:wo|hree|en)"): the engine then tests one branch per letter
+    instead of every word at every position, which makes the number-word scan several
+    times faster than a flat longest-first list, with the same matches.
+    """
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _trie_regex(trie)
+
+
+def _trie_regex(node: dict[str, Any]) -> str:
+    ends_here = "" in node
+    branches = [re.escape(char) + _trie_regex(child) for char, child in node.items() if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if ends_here:  # greedy '?': the longer word is tried first, the prefix on backtracking
+        return "(?:" + body + ")?"
+    return body
 
 
 _VOCAB = load_vocabulary("number_words")
@@ -78,6 +103,8 @@ _WORDS_RE = re.compile(
     + r")*)\b"
 )
 _TOKEN_RE = re.compile(r"(?i)" + _WORD)
+# The same scan over lower-cased text runs about twice as fast as with (?i).
+_WORDS_LOWER_RE = re.compile(_WORDS_RE.pattern.removeprefix("(?i)"))
 
 
 def _digits_match(m: re.Match[str]) -> NumberMatch:
@@ -199,13 +226,27 @@ def _words_matches(m: re.Match[str]) -> list[NumberMatch]:
     return out
 
 
+def _word_runs(text: str) -> Iterator[re.Match[str]]:
+    low = text.lower()
+    if len(low) == len(text):  # lower() may lengthen a few characters ("İ"): keep offsets
+        return _WORDS_LOWER_RE.finditer(low)
+    return _WORDS_RE.finditer(text)
+
+
 def find_numbers(text: str) -> list[NumberMatch]:
     """Every number expression in ``text``, in text order, without overlaps."""
     digits = [_digits_match(m) for m in _DIGITS_RE.finditer(text)]
-    words = [n for m in _WORDS_RE.finditer(text) for n in _words_matches(m)]
+    words = [n for m in _word_runs(text) for n in _words_matches(m)]
     taken = [(d.start, d.end) for d in digits]
     words = [w for w in words if all(w.end <= s or w.start >= e for s, e in taken)]
     return sorted(digits + words, key=lambda n: n.start)
+
+
+@lru_cache(maxsize=16)
+def numbers_in(text: str) -> tuple[NumberMatch, ...]:
+    """``find_numbers`` of a passage, cached: the money and the quantity extractors both
+    scan each passage, one right after the other, so the second scan is free."""
+    return tuple(find_numbers(text))
 
 
 def parse_number(text: str) -> float | None:

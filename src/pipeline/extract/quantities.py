@@ -10,19 +10,19 @@ from __future__ import annotations
 import re
 
 from pipeline.extract.base import DocContext, QuantityFact
-from pipeline.extract.money import extract_money
+from pipeline.extract.money import money_spans
 from pipeline.extract.numbers import (
     NumberMatch,
     alternation,
-    find_numbers,
     load_vocabulary,
+    numbers_in,
     parse_number,
     qualifier_before,
 )
 
 __all__ = ["EXTRACTOR", "extract_quantities"]
 
-EXTRACTOR = "quantities@0.1.0"
+EXTRACTOR = "quantities@0.2.0"
 
 _VOCAB = load_vocabulary("quantities")
 _MONTHS = frozenset(str(m) for table in load_vocabulary("months").values() for m in table)
@@ -41,6 +41,8 @@ _LABELS = _words("label_words")
 _ANAPHORIC = _words("anaphoric_nouns")
 _CAPITALISED_OK = _words("capitalised_function_words")
 _DEFINITE = _words("anaphoric_determiners")
+_GIVING = _words("giving_verbs")
+_MEASURE_UNITS = _words("measure_units")
 _ABBREVIATIONS = frozenset(
     str(a).casefold() for a in load_vocabulary("abbreviations")["abbreviations"]
 )
@@ -93,7 +95,11 @@ def _is_name_part(word: str, word_start: int, text: str) -> bool:
     ):
         return False
     before = text[:word_start].rstrip()
-    return bool(before) and before[-1] not in _SENTENCE_START
+    if not before or before[-1] in _SENTENCE_START:
+        return False
+    # "gave Peru 12 boats": the name is the receiver of the count, not a part of it
+    prev = _previous_word(text, word_start)
+    return prev is None or prev[0].lower() not in _GIVING
 
 
 def _excluded_by_context(text: str, n: NumberMatch) -> bool:
@@ -111,7 +117,9 @@ def _excluded_by_context(text: str, n: NumberMatch) -> bool:
         return True
     if bare in _DEFINITE and next_word.lower() in _ANAPHORIC:
         return True
-    return _is_name_part(word.lstrip("\"'("), word_start, text)
+    # Names carry digits ("Beca 18", "Apollo 11"); a number word after a capitalised word
+    # is a count ("donated to the Police of Peru three helicopters").
+    return not n.words and _is_name_part(word.lstrip("\"'("), word_start, text)
 
 
 def _is_candidate(text: str, n: NumberMatch) -> bool:
@@ -150,7 +158,12 @@ def _head_noun(text: str, end: int) -> str | None:
             return None  # a duration, a multiplier or a clock time
         if not word or not word[0].isalpha() or token[0] in "\"'(":
             return None
+        if i == 0 and word in _MEASURE_UNITS:
+            return word  # "60 GW": a unit symbol right after the number
         if _is_plural(word):
+            nxt = tokens[i + 1].rstrip(",;:)\"'.") if i + 1 < len(tokens) else ""
+            if word[:1].isupper() and word == token and nxt[:1].islower() and _is_plural(nxt):
+                return nxt  # "1,100 Kenya Defence Forces personnel": the name is a modifier
             return word
         if low in _COLLECTIVE and (word != token or _ends_phrase(tokens, i + 1)):
             return word
@@ -194,9 +207,10 @@ def _quantity(text: str, n: NumberMatch) -> QuantityFact | None:
 
 def extract_quantities(text: str, ctx: DocContext) -> list[QuantityFact]:
     """Every counted quantity and percentage in one cleaned passage, in text order."""
-    money = [(f.start, f.end) for f in extract_money(text, ctx)]
+    del ctx  # counts need no document context
+    money = money_spans(text)  # shared with (and cached from) the money extractor
     facts = []
-    for n in find_numbers(text):
+    for n in numbers_in(text):
         if any(n.start < e and s < n.end for s, e in money) or not _is_candidate(text, n):
             continue
         fact = _quantity(text, n)

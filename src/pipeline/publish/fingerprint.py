@@ -12,6 +12,8 @@ import pipeline
 from pipeline.ingest.readers import InputFile
 
 _CODE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".csv"}
+# Tools that never shape a release's content: editing them must not force a new release.
+_NOT_RELEASE_CODE = {"cli.py", "bench.py", "evaluate.py"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,11 @@ def code_version(expectations_dir: Path, extra_roots: Iterable[Path] = ()) -> st
     for root in roots:
         if not root.exists():
             continue
-        for path in sorted(p for p in root.rglob("*") if p.suffix in _CODE_SUFFIXES):
+        for path in sorted(
+            p
+            for p in root.rglob("*")
+            if p.suffix in _CODE_SUFFIXES and p.name not in _NOT_RELEASE_CODE
+        ):
             digest.update(path.relative_to(root).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

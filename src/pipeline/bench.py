@@ -1,0 +1,235 @@
+"""Extraction benchmark: the project's extractors against quantulum3 on a synthetic corpus.
+
+The corpus is made from the seed documents, so it is in the genre (joint statements, fact
+sheets, articles): every input is cleaned into passages with ``clean_document``, and passages
+are drawn at random (seeded) and their numbers re-drawn (years stay years, day-of-month-sized
+numbers stay small, other numbers keep their number of digits, thousands separators and
+decimals) until the corpus holds the requested number of characters. The same seed and
+inputs give the same corpus.
+
+The project's extractors (every one in ``pipeline.extract.run.EXTRACTORS``) run over every
+passage of the corpus, timed per kind with ``time.perf_counter``. quantulum3 is 100+ times
+slower, so it parses only a sample: the first passages of the same corpus up to
+``quantulum_sample_kb`` thousand characters; the project's extractors are timed on that
+sample too, so the ratio can be read both ways. No network, no files written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import platform
+import random
+import re
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline.clean.passages import clean_document
+from pipeline.document import Document
+from pipeline.extract.base import DocContext
+from pipeline.extract.run import EXTRACTORS
+from pipeline.ingest.readers import discover, read_inputs
+
+_NUMBER_RE = re.compile(r"\d[\d,]*\d(?:\.\d+)?|\d(?:\.\d+)?")
+# the date extractors resolve bare months and days against this
+BENCH_CONTEXT = DocContext(dt.date(2024, 5, 9), "day")
+MAX_INPUT_BYTES = 50 * 1024 * 1024
+
+
+def seed_passages(input_dir: Path) -> list[str]:
+    """Cleaned passage texts of every readable document under ``input_dir``, in path order."""
+    texts: list[str] = []
+    for item in read_inputs(discover(input_dir), MAX_INPUT_BYTES):
+        if isinstance(item, Document):
+            texts.extend(p.text for p in clean_document(item) if p.text.strip())
+    return texts
+
+
+def redraw_numbers(text: str, rng: random.Random) -> str:
+    """``text`` with every digit run replaced by a random one of the same kind."""
+    return _NUMBER_RE.sub(lambda m: _redraw(m.group(0), rng), text)
+
+
+def _redraw(token: str, rng: random.Random) -> str:
+    whole, _, decimals = token.partition(".")
+    digits = whole.replace(",", "")
+    if not decimals and "," not in whole and len(digits) == 4 and 1900 <= int(digits) <= 2099:
+        return str(rng.randint(1995, 2030))
+    if not decimals and len(digits) <= 2 and int(digits) <= 31:
+        return str(rng.randint(1, 28))
+    first = rng.randint(1, 9) if len(digits) > 1 or not decimals else rng.randint(0, 9)
+    number = str(first) + "".join(str(rng.randint(0, 9)) for _ in range(len(digits) - 1))
+    if "," in whole:
+        number = f"{int(number):,}"
+    if decimals:
+        number += "." + "".join(str(rng.randint(0, 9)) for _ in range(len(decimals)))
+    return number
+
+
+def build_corpus(passages: Sequence[str], chars: int, seed: int) -> list[str]:
+    """Passages drawn from ``passages`` with re-drawn numbers, at least ``chars`` in all."""
+    pool = [p for p in passages if any(c.isdigit() or c.isalpha() for c in p)]
+    if not pool:
+        raise ValueError("no text to build a corpus from")
+    rng = random.Random(seed)
+    corpus: list[str] = []
+    total = 0
+    while total < chars:
+        text = redraw_numbers(rng.choice(pool), rng)
+        corpus.append(text)
+        total += len(text)
+    return corpus
+
+
+def sample(corpus: Sequence[str], chars: int) -> list[str]:
+    """The first passages of ``corpus`` up to ``chars`` characters (the last one whole)."""
+    taken: list[str] = []
+    total = 0
+    for text in corpus:
+        if total >= chars:
+            break
+        taken.append(text)
+        total += len(text)
+    return taken
+
+
+def time_extractors(
+    corpus: Sequence[str], ctx: DocContext = BENCH_CONTEXT
+) -> dict[str, dict[str, float | int]]:
+    """Seconds and facts found per extractor kind over every passage of ``corpus``."""
+    chars = sum(len(t) for t in corpus)
+    result: dict[str, dict[str, float | int]] = {}
+    for kind, extractor in EXTRACTORS.items():
+        facts = 0
+        started = time.perf_counter()
+        for text in corpus:
+            facts += len(extractor(text, ctx))
+        seconds = time.perf_counter() - started
+        result[kind] = {
+            "seconds": seconds,
+            "chars_per_second": _rate(chars, seconds),
+            "facts": facts,
+        }
+    return result
+
+
+def quantulum_parser() -> tuple[Callable[[str], Sequence[Any]] | None, str | None, str]:
+    """quantulum3's ``parser.parse``, its version, or None and why it cannot be had."""
+    try:
+        with warnings.catch_warnings():
+            # 'Classifier dependencies not installed': the rule-based parser still works
+            warnings.simplefilter("ignore")
+            module = importlib.import_module("quantulum3.parser")
+    except Exception as err:  # ImportError, or a broken install
+        return None, None, f"quantulum3 is not available ({err}); install the dev extra"
+    from importlib.metadata import version
+
+    parse: Callable[[str], Sequence[Any]] = module.parse
+    return parse, version("quantulum3"), ""
+
+
+def time_quantulum(
+    parse: Callable[[str], Sequence[Any]], corpus: Sequence[str]
+) -> tuple[float, int]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parse("The United States provided $350 million and 40 helicopters.")  # warm up
+        found = 0
+        started = time.perf_counter()
+        for text in corpus:
+            found += len(parse(text))
+        return time.perf_counter() - started, found
+
+
+def bench_extract(
+    input_dir: Path, *, mb: float = 20.0, seed: int = 0, quantulum_sample_kb: float = 200.0
+) -> dict[str, Any]:
+    """Build the corpus, time the extractors and quantulum3; a JSON-ready report."""
+    started = time.perf_counter()
+    passages = seed_passages(input_dir)
+    corpus = build_corpus(passages, int(mb * 1_000_000), seed)
+    build_seconds = time.perf_counter() - started
+    chars = sum(len(t) for t in corpus)
+    utf8 = sum(len(t.encode("utf-8")) for t in corpus)
+
+    for extractor in EXTRACTORS.values():  # warm up: lazy compiles and resource loads
+        extractor(corpus[0], BENCH_CONTEXT)
+    per_kind = time_extractors(corpus)
+    seconds = sum(float(v["seconds"]) for v in per_kind.values())
+    pipeline_rate = _rate(chars, seconds)
+    money_quantities = float(per_kind["money"]["seconds"]) + float(
+        per_kind["quantities"]["seconds"]
+    )
+
+    report: dict[str, Any] = {
+        "bench": "extract",
+        "seed": seed,
+        "corpus": {
+            "source": f"{input_dir.as_posix()}: {len(passages)} cleaned passages recombined "
+            "with re-drawn numbers",
+            "passages": len(corpus),
+            "chars": chars,
+            "mb_utf8": round(utf8 / 1_000_000, 3),
+            "build_seconds": round(build_seconds, 3),
+        },
+        "pipeline": {
+            "extractors": list(EXTRACTORS),
+            "seconds": round(seconds, 3),
+            "chars_per_second": round(pipeline_rate),
+            "money_quantities_chars_per_second": round(_rate(chars, money_quantities)),
+            "per_kind": {
+                kind: {
+                    "seconds": round(float(v["seconds"]), 3),
+                    "chars_per_second": round(float(v["chars_per_second"])),
+                    "facts": v["facts"],
+                }
+                for kind, v in per_kind.items()
+            },
+        },
+    }
+    report["quantulum3"], report["ratio"] = _quantulum_part(
+        corpus, quantulum_sample_kb, pipeline_rate
+    )
+    report["ratio_means"] = (
+        "pipeline chars_per_second (all extractors, whole corpus) / quantulum3 chars_per_second "
+        "(its sample)"
+    )
+    report["python"] = platform.python_version()
+    return report
+
+
+def _quantulum_part(
+    corpus: Sequence[str], sample_kb: float, pipeline_rate: float
+) -> tuple[dict[str, Any], float | None]:
+    if sample_kb <= 0:
+        return {"available": None, "skipped": "--quantulum-sample-kb 0"}, None
+    parse, version, why = quantulum_parser()
+    if parse is None:
+        return {"available": False, "skipped": why}, None
+    taken = sample(corpus, int(sample_kb * 1000))
+    chars = sum(len(t) for t in taken)
+    seconds, found = time_quantulum(parse, taken)
+    rate = _rate(chars, seconds)
+    same_sample = time_extractors(taken)
+    ours = _rate(chars, sum(float(v["seconds"]) for v in same_sample.values()))
+    part = {
+        "available": True,
+        "version": version,
+        "function": "quantulum3.parser.parse",
+        "sample": f"the first {chars} characters ({len(taken)} passages) of the same corpus: "
+        "quantulum3 is too slow for the whole of it",
+        "sample_chars": chars,
+        "seconds": round(seconds, 3),
+        "chars_per_second": round(rate),
+        "quantities": found,
+        "pipeline_chars_per_second_on_sample": round(ours),
+        "ratio_on_sample": round(ours / rate, 1) if rate else None,
+    }
+    return part, (round(pipeline_rate / rate, 1) if rate else None)
+
+
+def _rate(chars: int, seconds: float) -> float:
+    return chars / seconds if seconds > 0 else 0.0

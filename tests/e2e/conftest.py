@@ -1,0 +1,46 @@
+"""Fixtures shared by the end-to-end tests: the CLI as a subprocess, one seeds release."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_ROOT, SEEDS
+
+
+@pytest.fixture(scope="session")
+def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One Prefect database for every run of the session (a new one costs seconds)."""
+    return tmp_path_factory.mktemp("prefect-home")
+
+
+def run_cli(*args: str, prefect_home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PREFECT_HOME": str(prefect_home), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def latest_release(output: Path) -> Path:
+    return output / "releases" / (output / "LATEST").read_text().strip()
+
+
+@pytest.fixture(scope="session")
+def seeds_release(tmp_path_factory: pytest.TempPathFactory, prefect_home: Path) -> Path:
+    """The output folder of one release of seeds/, built once per session."""
+    output = tmp_path_factory.mktemp("seeds-out")
+    result = run_cli(
+        "run", "--input", str(SEEDS), "--output", str(output), prefect_home=prefect_home
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "published" in result.stdout and str(output) in result.stdout
+    return output
