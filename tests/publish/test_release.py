@@ -70,6 +70,8 @@ def test_validated_release_is_published_with_checksums_and_latest(tmp_path: Path
         assert sha256_file(release / info["path"]) == info["sha256"]
     for name in ("CHANGELOG.md", "README.md", "datapackage.json", "validation/results.json"):
         assert (release / name).is_file()
+    summary = (release / "validation" / "index.html").read_text()
+    assert "Validation passed" in summary and "data_docs/validations/money/" in summary
     assert manifest["validation"]["money"]["success"] is True
     quarantine = pq.read_table(release / "quarantine.parquet").to_pylist()
     assert [(q["source_path"], q["reason"]) for q in quarantine] == [("empty.txt", "empty")]
@@ -90,6 +92,8 @@ def test_failed_validation_publishes_nothing_and_keeps_report(tmp_path: Path) ->
     assert "money" in report.describe_failures()
     failed = keep_failed(plan.output_dir, staged, version)
     assert (failed / "validation" / "results.json").is_file()
+    summary = (failed / "validation" / "index.html").read_text()
+    assert "Validation FAILED" in summary and "_quote_matches_source" in summary
     assert not (plan.output_dir / LATEST).exists()
     assert not (plan.output_dir / RELEASES).exists()
 

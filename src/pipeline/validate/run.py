@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from pipeline.schemas import TABLES
 from pipeline.validate.derived import INPUTS, SUITE_TABLES, helpers_for, with_helpers
+from pipeline.validate.html import write_report_html
 from pipeline.validate.report import (
     FailedExpectation,
     SuiteOutcome,
@@ -266,4 +267,5 @@ def validate_release(
     outcomes, raw = validate_tables(suites, augmented(tables), read_errors, report_dir)
     report = ValidationReport.from_outcomes(outcomes)
     write_results(report, raw, report_dir)
+    write_report_html(report, report_dir)
     return report
