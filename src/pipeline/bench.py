@@ -25,13 +25,17 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.clean.passages import clean_document
 from pipeline.document import Document
 from pipeline.extract.base import DocContext
 from pipeline.extract.run import EXTRACTORS
 from pipeline.ingest.readers import discover, read_inputs
+
+if TYPE_CHECKING:  # imported at run time inside bench_dedup: synthetic imports this module
+    from pipeline.dedup.minhash import MinHashParams
+    from pipeline.dedup.synthetic import Corpus
 
 _NUMBER_RE = re.compile(r"\d[\d,]*\d(?:\.\d+)?|\d(?:\.\d+)?")
 # the date extractors resolve bare months and days against this
@@ -233,3 +237,130 @@ def _quantulum_part(
 
 def _rate(chars: int, seconds: float) -> float:
     return chars / seconds if seconds > 0 else 0.0
+
+
+# edit-rate buckets of the planted near copies: (name, low, high), high exclusive
+EDIT_BUCKETS: tuple[tuple[str, float, float], ...] = (
+    ("near 0-5%", 0.0, 0.05),
+    ("near 5-10%", 0.05, 0.10),
+    ("near 10-20%", 0.10, 0.20),
+    ("near 20-30%", 0.20, 0.301),
+)
+JACCARD_SAMPLE = 300  # copies per bucket whose true Jaccard to their original is measured
+
+
+def bench_dedup(
+    input_dir: Path, *, docs: int = 10_000, seed: int = 0, params: MinHashParams | None = None
+) -> dict[str, Any]:
+    """Plant copies in a synthetic corpus, find them; a JSON-ready report.
+
+    Precision is over the pairs found directly (exact keys and confirmed near pairs): a pair is
+    right when both documents come from one original. Recall is per planted copy: found when it
+    ends in the same duplicate group as its original.
+    """
+    from pipeline.clean.passages import normalised_hash
+    from pipeline.dedup.minhash import MinHashParams, near_pairs
+    from pipeline.dedup.near import exact_links, find_duplicates
+    from pipeline.dedup.synthetic import corpus_from
+
+    params = params or MinHashParams()
+    started = time.perf_counter()
+    corpus = corpus_from(input_dir, docs, seed)
+    build_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    keys = [normalised_hash(t) for t in corpus.texts]
+    near = near_pairs(corpus.texts, params)
+    marked = find_duplicates(corpus.texts, keys, range(len(corpus.texts)), params, near=near)
+    seconds = time.perf_counter() - started
+
+    ex_left, ex_right = exact_links(keys)
+    pairs = list(
+        zip(
+            ex_left.tolist() + near.left.tolist(),
+            ex_right.tolist() + near.right.tolist(),
+            strict=True,
+        )
+    )
+    canonical = {d.index: d.canonical for d in marked}
+    return {
+        "bench": "dedup",
+        "seed": seed,
+        "documents": len(corpus.texts),
+        "chars": sum(len(t) for t in corpus.texts),
+        "build_seconds": round(build_seconds, 3),
+        "seconds": round(seconds, 3),
+        "docs_per_second": round(_rate(len(corpus.texts), seconds)),
+        "method": params.describe(),
+        "pairs_found": {"exact": len(ex_left), "near": len(near), "all": len(pairs)},
+        "documents_marked": len(marked),
+        "overall": _scores(corpus, pairs, canonical, lambda k, r: k != "original", every=True),
+        "buckets": _bucket_scores(corpus, pairs, canonical, params),
+        "means": "precision: share of found pairs (exact keys + confirmed near pairs) whose two "
+        "documents come from one original; recall: share of planted copies that end in their "
+        "original's duplicate group; a bucket counts the pairs touching its copies",
+        "python": platform.python_version(),
+    }
+
+
+def _bucket_scores(
+    corpus: Corpus, pairs: list[tuple[int, int]], canonical: dict[int, int], params: MinHashParams
+) -> dict[str, dict[str, Any]]:
+    from pipeline.dedup.minhash import jaccard, shingle_set
+
+    originals = {
+        f: i
+        for i, (f, k) in enumerate(zip(corpus.family, corpus.kind, strict=True))
+        if k == "original"
+    }
+    result = {"exact": _scores(corpus, pairs, canonical, lambda k, r: k == "exact")}
+    for name, low, high in EDIT_BUCKETS:
+
+        def chosen(kind: str, rate: float, low: float = low, high: float = high) -> bool:
+            return kind == "near" and low <= rate < high
+
+        scores = _scores(corpus, pairs, canonical, chosen)
+        members = [
+            i
+            for i, (k, r) in enumerate(zip(corpus.kind, corpus.edit_rate, strict=True))
+            if chosen(k, r)
+        ]
+        sims = [
+            jaccard(
+                shingle_set(corpus.texts[i], params.shingle),
+                shingle_set(corpus.texts[originals[corpus.family[i]]], params.shingle),
+            )
+            for i in members[:JACCARD_SAMPLE]
+        ]
+        scores["mean_true_jaccard"] = round(sum(sims) / len(sims), 3) if sims else None
+        result[name] = scores
+    return result
+
+
+def _scores(
+    corpus: Corpus,
+    pairs: list[tuple[int, int]],
+    canonical: dict[int, int],
+    chosen: Callable[[str, float], bool],
+    *,
+    every: bool = False,
+) -> dict[str, Any]:
+    """Planted copies, recall, pairs and precision for the copies ``chosen`` picks; the
+    pairs are those touching a picked copy, or ``every`` pair."""
+    family, kind, rate = corpus.family, corpus.kind, corpus.edit_rate
+    picked = {i for i in range(len(family)) if chosen(kind[i], rate[i])}
+    originals = {f: i for i, (f, k) in enumerate(zip(family, kind, strict=True)) if k == "original"}
+
+    def group(i: int) -> int:
+        return canonical.get(i, i)
+
+    found = sum(group(i) == group(originals[family[i]]) for i in picked)
+    touching = [(a, b) for a, b in pairs if every or a in picked or b in picked]
+    right = sum(family[a] == family[b] for a, b in touching)
+    return {
+        "planted": len(picked),
+        "found": found,
+        "recall": round(found / len(picked), 4) if picked else None,
+        "pairs": len(touching),
+        "precision": round(right / len(touching), 4) if touching else None,
+    }

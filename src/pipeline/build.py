@@ -28,7 +28,7 @@ def build_tables(
     for item in items:
         for name, new_rows in _rows_for(item, repeated).items():
             rows[name].extend(new_rows)
-    return {name: to_arrow(name, rows[name]) for name in BATCH_TABLES}
+    return {name: to_arrow(name, rows[name], batch=True) for name in BATCH_TABLES}
 
 
 def _rows_for(item: Document | Rejection, repeated: frozenset[str]) -> dict[str, list[Row]]:

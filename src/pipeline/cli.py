@@ -107,9 +107,10 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser(
         "bench",
-        help="measure extraction speed on a synthetic corpus",
+        help="measure extraction and dedup on synthetic corpora",
         description="Benchmarks. 'bench extract' builds a deterministic synthetic corpus from "
-        "the seed documents and prints one JSON line of extraction speeds.",
+        "the seed documents and prints one JSON line of extraction speeds; 'bench dedup' "
+        "plants copies in one and prints one JSON line of dedup speed, precision and recall.",
     )
     benches = bench.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
     extract = benches.add_parser(
@@ -137,6 +138,27 @@ def _parser() -> argparse.ArgumentParser:
         "(default: %(default)s; 0 skips it)",
     )
     extract.add_argument(
+        "--input",
+        type=Path,
+        default=defaults.input_dir,
+        help="folder of documents the corpus is made from (default: %(default)s)",
+    )
+    dedup = benches.add_parser(
+        "dedup",
+        help="duplicate detection: speed, precision and recall on planted copies",
+        description="Build a deterministic synthetic corpus of --docs documents from the "
+        "sentences of --input with re-drawn numbers and names, plant exact copies (5%%) and "
+        "near copies (15%%, word edit rates 0-30%%), find duplicates with exact hashing and "
+        "MinHash LSH, and print one JSON line: documents, seconds, docs/s, pairs found, "
+        "precision and recall per edit-rate bucket and overall.",
+    )
+    dedup.add_argument(
+        "--docs", type=int, default=10_000, help="documents in the corpus (default: %(default)s)"
+    )
+    dedup.add_argument(
+        "--seed", type=int, default=0, help="random seed of the corpus (default: %(default)s)"
+    )
+    dedup.add_argument(
         "--input",
         type=Path,
         default=defaults.input_dir,
@@ -274,16 +296,30 @@ def _eval(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     import json
 
-    from pipeline.bench import bench_extract
+    from pipeline.bench import bench_dedup, bench_extract
 
+    if not args.input.is_dir():
+        print(
+            f"pipeline bench {args.bench}: input folder {args.input} does not exist",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.bench == "dedup":
+        if args.docs < 1:
+            print("pipeline bench dedup: --docs must be >= 1", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            report = bench_dedup(args.input, docs=args.docs, seed=args.seed)
+        except ValueError as err:
+            print(f"pipeline bench dedup: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        print(json.dumps(report, sort_keys=False))
+        return EXIT_OK
     if args.mb <= 0 or args.quantulum_sample_kb < 0:
         print(
             "pipeline bench extract: --mb must be > 0 and --quantulum-sample-kb >= 0",
             file=sys.stderr,
         )
-        return EXIT_USAGE
-    if not args.input.is_dir():
-        print(f"pipeline bench extract: input folder {args.input} does not exist", file=sys.stderr)
         return EXIT_USAGE
     try:
         report = bench_extract(

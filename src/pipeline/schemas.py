@@ -240,6 +240,12 @@ MONEY = Table(
             "pledge, commitment, disbursement, investment, trade or other.",
             values=FLOW_STAGES,
         ),
+        _f(
+            "claim_id",
+            STR,
+            "The claim (claims.claim_id) this fact states; every fact has exactly one.",
+            nullable=False,
+        ),
     ),
     primary_key=("fact_id",),
     is_fact=True,
@@ -253,6 +259,12 @@ QUANTITIES = Table(
         _f("value", F64, "The number.", nullable=False),
         _f("qualifier", STR, "approx, min or max; null when exact.", values=QUALIFIERS),
         _f("unit", STR, "The counted noun (jobs, helicopters, percent)."),
+        _f(
+            "claim_id",
+            STR,
+            "The claim (claims.claim_id) this fact states; every fact has exactly one.",
+            nullable=False,
+        ),
     ),
     primary_key=("fact_id",),
     is_fact=True,
@@ -274,6 +286,12 @@ DATES = Table(
         _f("date_start", DATE, "First day of the interval the reference covers."),
         _f("date_end", DATE, "Last day of the interval the reference covers."),
         _f("basis", STR, "How the date was resolved.", nullable=False, values=DATE_BASES),
+        _f(
+            "claim_id",
+            STR,
+            "The claim (claims.claim_id) this fact states; every fact has exactly one.",
+            nullable=False,
+        ),
     ),
     primary_key=("fact_id",),
     is_fact=True,
@@ -292,9 +310,55 @@ ENTITIES = Table(
         ),
         _f("name", STR, "Canonical name.", nullable=False),
         _f("type", STR, "Entity type.", nullable=False, values=ENTITY_TYPES),
+        _f(
+            "n_documents",
+            I64,
+            "Number of documents (copies included) that mention this entity_id.",
+            nullable=False,
+        ),
     ),
     primary_key=("fact_id",),
     is_fact=True,
+)
+
+CLAIM_KINDS = ("money", "quantities", "dates")
+
+CLAIMS = Table(
+    "claims",
+    "Facts that state the same thing (kind, compatible value, similar sentence) across "
+    "documents; one row per claim, singletons included.",
+    (
+        _f(
+            "claim_id",
+            STR,
+            "Stable id: hash of kind, value and the representative fact_id.",
+            nullable=False,
+            unique=True,
+        ),
+        _f("kind", STR, "Fact table the claim's facts are in.", nullable=False, values=CLAIM_KINDS),
+        _f(
+            "value",
+            STR,
+            "Normalised value of the representative fact: 'USD 20000000', '15 year', '2026'.",
+            nullable=False,
+        ),
+        _f("period", STR, "Period of the money claim (money.period), else null."),
+        _f("quote", STR, "Quote of the representative fact.", nullable=False),
+        _f("sentence", STR, "Sentence of the representative fact.", nullable=False),
+        _f("n_facts", I64, "Number of fact rows in the claim.", nullable=False),
+        _f("n_documents", I64, "Number of documents stating it, copies included.", nullable=False),
+        _f(
+            "n_independent_sources",
+            I64,
+            "Number of distinct original documents (a copy counts as its original).",
+            nullable=False,
+        ),
+        _f("first_published", STR, "Earliest published_date of its documents (ISO, partial)."),
+        _f("latest_published", STR, "Latest published_date of its documents (ISO, partial)."),
+        _f("doc_ids", pa.list_(STR), "The documents stating it, sorted.", nullable=False),
+        _f("fact_ids", pa.list_(STR), "Its fact rows, sorted.", nullable=False),
+    ),
+    primary_key=("claim_id",),
 )
 
 QUARANTINE = Table(
@@ -329,9 +393,35 @@ MANIFEST_INPUTS = Table(
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (DOCUMENTS, PASSAGES, DUPLICATES, MONEY, QUANTITIES, DATES, ENTITIES, QUARANTINE)
+    for t in (
+        DOCUMENTS,
+        PASSAGES,
+        DUPLICATES,
+        MONEY,
+        QUANTITIES,
+        DATES,
+        ENTITIES,
+        CLAIMS,
+        QUARANTINE,
+    )
 }
 FACT_TABLES: tuple[str, ...] = tuple(name for name, t in TABLES.items() if t.is_fact)
+
+
+# Columns computed over the whole corpus when batches are assembled (pipeline.claims):
+# batch work files are written without them, since they cannot be known per batch.
+ASSEMBLED_COLUMNS: dict[str, tuple[str, ...]] = {
+    **{name: ("claim_id",) for name in CLAIM_KINDS},
+    "entities": ("n_documents",),
+}
+
+
+def batch_schema(name: str) -> pa.Schema:
+    """The declared schema minus the columns only assembly can compute."""
+    schema = TABLES[name].schema
+    for column in ASSEMBLED_COLUMNS.get(name, ()):
+        schema = schema.remove(schema.get_field_index(column))
+    return schema
 
 
 def empty_table(name: str) -> pa.Table:
@@ -339,19 +429,22 @@ def empty_table(name: str) -> pa.Table:
     return TABLES[name].schema.empty_table()
 
 
-def to_arrow(name: str, rows: list[dict[str, object]]) -> pa.Table:
-    """Rows (dicts) to an Arrow table with exactly the declared schema and column order."""
-    schema = TABLES[name].schema
+def to_arrow(name: str, rows: list[dict[str, object]], *, batch: bool = False) -> pa.Table:
+    """Rows (dicts) to an Arrow table with exactly the declared (or batch) schema and order."""
+    schema = batch_schema(name) if batch else TABLES[name].schema
     columns = {f.name: [row.get(f.name) for row in rows] for f in schema}
     return pa.Table.from_pydict(columns, schema=schema)
 
 
 __all__ = [
+    "ASSEMBLED_COLUMNS",
+    "CLAIM_KINDS",
     "CONTRACT_VERSION",
     "FACT_TABLES",
     "TABLES",
     "Field",
     "Table",
+    "batch_schema",
     "empty_table",
     "to_arrow",
 ]

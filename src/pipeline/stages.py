@@ -22,9 +22,10 @@ import pyarrow.parquet as pq
 
 import pipeline
 from pipeline.build import BATCH_TABLES, build_tables
+from pipeline.claims import build_claims
 from pipeline.clean.boilerplate import line_key
 from pipeline.clean.passages import base_text
-from pipeline.dedup.exact import mark_exact_duplicates
+from pipeline.dedup.near import mark_duplicates
 from pipeline.document import Document
 from pipeline.ingest.readers import InputFile, discover, input_file, read_inputs
 from pipeline.publish import card, changelog
@@ -40,7 +41,7 @@ from pipeline.publish.release import (
     write_table,
 )
 from pipeline.resources import load_yaml
-from pipeline.schemas import CONTRACT_VERSION, FACT_TABLES, TABLES
+from pipeline.schemas import CONTRACT_VERSION, FACT_TABLES, TABLES, batch_schema
 from pipeline.validate import ValidationReport, validate_release
 
 _SUCCESS = "_SUCCESS"
@@ -49,6 +50,7 @@ _SORT_KEYS: dict[str, list[str]] = {
     "passages": ["doc_id", "ordinal"],
     "quarantine": ["source_path"],
     "duplicates": ["level", "id"],
+    "claims": ["kind", "value", "claim_id"],
     **{name: ["source_path", "char_start", "char_end", "fact_id"] for name in FACT_TABLES},
 }
 
@@ -144,16 +146,18 @@ def _sorted(name: str, table: pa.Table) -> pa.Table:
 
 
 def assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
-    """Concatenate batches, mark duplicates, order rows deterministically."""
+    """Concatenate batches, mark duplicates, group facts into claims, order rows."""
     tables = {
         name: pa.concat_tables(
-            [TABLES[name].schema.empty_table()]
-            + [pq.read_table(d / f"{name}.parquet", schema=TABLES[name].schema) for d in batch_dirs]
+            [batch_schema(name).empty_table()]
+            + [pq.read_table(d / f"{name}.parquet", schema=batch_schema(name)) for d in batch_dirs]
         )
         for name in BATCH_TABLES
     }
-    documents, passages, duplicates = mark_exact_duplicates(tables["documents"], tables["passages"])
+    documents, passages, duplicates = mark_duplicates(tables["documents"], tables["passages"])
     tables.update(documents=documents, passages=passages, duplicates=duplicates)
+    # Claims count a copy as its original, so they need duplicate_of set first.
+    tables.update(build_claims(tables))
     return {name: _sorted(name, tables[name]) for name in TABLES}
 
 

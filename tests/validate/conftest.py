@@ -38,7 +38,24 @@ def fact(kind: str, quote: str, **values: Any) -> dict[str, Any]:
         "passage_id": PASSAGE_ID,
         "sentence": SOURCE_TEXT.strip().split("\n")[-1],
         "extractor": f"{kind}@1",
+        "claim_id": f"clm_{kind}",
         **values,
+    }
+
+
+def claim(kind: str, fact_row: dict[str, Any], value: str) -> dict[str, Any]:
+    """The singleton claim of one fact row."""
+    return {
+        "claim_id": fact_row["claim_id"],
+        "kind": kind,
+        "value": value,
+        "quote": fact_row["quote"],
+        "sentence": fact_row["sentence"],
+        "n_facts": 1,
+        "n_documents": 1,
+        "n_independent_sources": 1,
+        "doc_ids": [DOC_ID],
+        "fact_ids": [fact_row["fact_id"]],
     }
 
 
@@ -46,7 +63,7 @@ def valid_rows() -> Rows:
     """One document, one passage, one fact of each kind; no duplicates or quarantine."""
     raw = SOURCE_TEXT.encode()
     passage_start = SOURCE_TEXT.index("On 9 May")
-    return {
+    rows: Rows = {
         "documents": [
             {
                 "doc_id": DOC_ID,
@@ -101,11 +118,19 @@ def valid_rows() -> Rows:
         ],
         "entities": [
             fact(
-                "entities", "Green Fund", entity_id="ent_1", name="Green Fund", type="organization"
+                "entities",
+                "Green Fund",
+                entity_id="ent_1",
+                name="Green Fund",
+                type="organization",
+                n_documents=1,
             )
         ],
         "quarantine": [],
     }
+    values = {"money": "USD 5000000", "quantities": "120 jobs", "dates": "2024-05-09"}
+    rows["claims"] = [claim(kind, rows[kind][0], value) for kind, value in values.items()]
+    return rows
 
 
 def valid_inputs() -> list[dict[str, Any]]:

@@ -61,19 +61,31 @@ def mark_exact_duplicates(
     )
 
 
-def _document_pairs(docs: pd.DataFrame, psgs: pd.DataFrame, rank: pd.Series) -> dict[str, str]:
+def document_texts(docs: pd.DataFrame, psgs: pd.DataFrame) -> pd.Series:
+    """Each document's cleaned passage texts joined in order ("" without passages), by row."""
     ordered = psgs.sort_values(["doc_id", "ordinal"])
-    text_key = ordered.groupby("doc_id", sort=False)["text"].agg(
-        lambda t: normalised_hash(" ".join(t))
-    )
-    frame = pd.DataFrame({"doc_id": docs["doc_id"]})
-    frame["key"] = (
-        frame["doc_id"]
-        .map(text_key)
-        .fillna(docs["content_sha256"].map(lambda h: hashlib.sha256(h.encode()).hexdigest()))
-    )
-    frame["rank"] = frame["doc_id"].map(rank)
-    return _pairs(frame.rename(columns={"doc_id": "id"}))
+    joined = ordered.groupby("doc_id", sort=False)["text"].agg(" ".join)
+    return docs["doc_id"].map(joined).fillna("")
+
+
+def document_keys(docs: pd.DataFrame, psgs: pd.DataFrame) -> pd.Series:
+    """Exact-duplicate key of each document (by row): hash of its normalised cleaned text."""
+    has_text = docs["doc_id"].isin(psgs["doc_id"])
+    by_text = document_texts(docs, psgs).map(normalised_hash)
+    # no passages: only byte-identical files are the same document
+    by_bytes = docs["content_sha256"].map(lambda h: hashlib.sha256(h.encode()).hexdigest())
+    return by_text.where(has_text, by_bytes)
+
+
+def _document_pairs(docs: pd.DataFrame, psgs: pd.DataFrame, rank: pd.Series) -> dict[str, str]:
+    frame = pd.DataFrame({"id": docs["doc_id"], "key": document_keys(docs, psgs)})
+    frame["rank"] = frame["id"].map(rank)
+    return _pairs(frame)
+
+
+def passage_pairs(psgs: pd.DataFrame, rank: pd.Series) -> dict[str, str]:
+    """passage_id -> canonical passage_id for passages with equal normalised text."""
+    return _passage_pairs(psgs, rank)
 
 
 def _passage_pairs(psgs: pd.DataFrame, rank: pd.Series) -> dict[str, str]:
@@ -94,6 +106,11 @@ def _pairs(frame: pd.DataFrame) -> dict[str, str]:
     canonical = ordered.groupby("key")["id"].transform("first")
     is_copy = ordered["id"] != canonical
     return dict(zip(ordered.loc[is_copy, "id"], canonical[is_copy], strict=True))
+
+
+def to_table(name: str, frame: pd.DataFrame) -> pa.Table:
+    """``frame`` as an Arrow table with exactly the declared schema of table ``name``."""
+    return _to_table(name, frame)
 
 
 def _to_table(name: str, frame: pd.DataFrame) -> pa.Table:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.schemas import FACT_TABLES, MANIFEST_INPUTS, TABLES, Table
+from pipeline.schemas import CLAIM_KINDS, FACT_TABLES, MANIFEST_INPUTS, TABLES, Table
 
 INPUTS = MANIFEST_INPUTS
 
@@ -118,6 +118,10 @@ def _passage_id_known(table: pa.Table, tables: Tables) -> pa.Array:
     return ids_known(table, "passage_id", tables["passages"], "passage_id")
 
 
+def _claim_id_known(table: pa.Table, tables: Tables) -> pa.Array:
+    return ids_known(table, "claim_id", tables["claims"], "claim_id")
+
+
 DOC_ID_KNOWN = Helper("_doc_id_known", "doc_id is a documents.doc_id.", ("doc_id",), _doc_id_known)
 SPAN_WITHIN_DOCUMENT = Helper(
     "_span_within_document",
@@ -149,9 +153,14 @@ ISO_IS_CALENDAR_DATE = Helper(
     lambda t, ts: _bools([is_calendar_date(v) for v in _column(t, "iso")]),
 )
 
+CLAIM_ID_KNOWN = Helper(
+    "_claim_id_known", "claim_id is a claims.claim_id.", ("claim_id",), _claim_id_known
+)
+
 HELPERS: dict[str, tuple[Helper, ...]] = {
     **{name: FACT_HELPERS for name in FACT_TABLES},
-    "dates": (*FACT_HELPERS, ISO_IS_CALENDAR_DATE),
+    **{name: (*FACT_HELPERS, CLAIM_ID_KNOWN) for name in CLAIM_KINDS},
+    "dates": (*FACT_HELPERS, CLAIM_ID_KNOWN, ISO_IS_CALENDAR_DATE),
     "documents": (
         Helper(
             "_n_chars_matches_text",

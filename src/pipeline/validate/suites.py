@@ -162,6 +162,13 @@ def rule_expectations(name: str) -> list[Expectation]:
             ),
             ordered("date_start", "date_end", strict=False),
         ],
+        "entities": [positive("n_documents")],
+        "claims": [
+            positive("n_independent_sources"),
+            ordered("n_independent_sources", "n_documents", strict=False),
+            ordered("n_documents", "n_facts", strict=False),
+            ordered("first_published", "latest_published", strict=False),
+        ],
         "quarantine": [non_negative("bytes")],
         "inputs": [non_negative("bytes")],
     }

@@ -1,0 +1,178 @@
+"""Exact and near duplicates of documents, exact duplicates of passages.
+
+A document's text is its cleaned passages joined in order. Two documents are exact duplicates
+when their normalised texts hash alike (``exact.document_keys``) and near duplicates when the
+Jaccard similarity of their word-shingle sets reaches the threshold (found with MinHash and LSH,
+``minhash.near_pairs``). Pairs are joined into groups with union-find, so copies of copies land
+in one group, and every other member points at the group's canonical copy: the first by
+``exact.canonical_order`` (richest metadata: published date, source URL, title; then earliest
+published; then path order).
+
+A member whose text equals the canonical copy's is ``exact`` (similarity 1.0); otherwise it is
+``near``, with its own Jaccard similarity to the canonical copy. That can be below the threshold
+when it joined the group through another member (A ~ B ~ C); the method says so. Nothing is
+deleted: duplicates keep their rows, and their facts stay in the fact tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from pipeline.dedup import exact
+from pipeline.dedup.minhash import I64, MinHashParams, NearPairs, jaccard, near_pairs, shingle_set
+from pipeline.schemas import empty_table
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """One document marked as a copy: indexes into the input sequences."""
+
+    index: int
+    canonical: int
+    kind: str  # "exact" or "near"
+    similarity: float
+
+
+def union_find(n: int, left: I64, right: I64) -> I64:
+    """Group label (the smallest member index) of each of ``n`` items joined by the pairs."""
+    parent = np.arange(n, dtype=np.int64)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]  # path halving keeps the trees flat
+            i = int(parent[i])
+        return i
+
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return np.array([root(i) for i in range(n)], dtype=np.int64)
+
+
+def exact_links(keys: Sequence[str]) -> tuple[I64, I64]:
+    """Pairs (first index with a key, each later index with the same key)."""
+    first: dict[str, int] = {}
+    left: list[int] = []
+    right: list[int] = []
+    for i, key in enumerate(keys):
+        if key in first:
+            left.append(first[key])
+            right.append(i)
+        else:
+            first[key] = i
+    return np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
+
+
+def find_duplicates(
+    texts: Sequence[str],
+    keys: Sequence[str],
+    rank: Sequence[int],
+    params: MinHashParams | None = None,
+    near: NearPairs | None = None,
+) -> list[Duplicate]:
+    """Every non-canonical member of a group of exact or near copies, by index.
+
+    ``keys`` are exact-duplicate keys, ``rank`` orders the canonical choice (lower wins);
+    ``near`` lets a caller that already ran ``near_pairs`` over ``texts`` pass its result.
+    """
+    params = params or MinHashParams()
+    near = near if near is not None else near_pairs(texts, params)
+    ex_left, ex_right = exact_links(keys)
+    groups = union_find(
+        len(texts), np.concatenate([ex_left, near.left]), np.concatenate([ex_right, near.right])
+    )
+    found: list[Duplicate] = []
+    for members in _groups(groups):
+        canonical = min(members, key=lambda i: rank[i])
+        for i in members:
+            if i != canonical:
+                found.append(_duplicate(i, canonical, texts, keys, params))
+    return sorted(found, key=lambda d: d.index)
+
+
+def _groups(labels: I64) -> list[list[int]]:
+    """Indexes grouped by label, groups of two or more only."""
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[order]) != 0) + 1
+    return [part.tolist() for part in np.split(order, cuts) if len(part) > 1]
+
+
+def _duplicate(
+    i: int, canonical: int, texts: Sequence[str], keys: Sequence[str], params: MinHashParams
+) -> Duplicate:
+    if keys[i] == keys[canonical]:  # exact wins over near for the same pair
+        return Duplicate(i, canonical, "exact", 1.0)
+    similarity = jaccard(
+        shingle_set(texts[i], params.shingle), shingle_set(texts[canonical], params.shingle)
+    )
+    return Duplicate(i, canonical, "near", similarity)
+
+
+def mark_duplicates(
+    documents: pa.Table, passages: pa.Table, params: MinHashParams | None = None
+) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """documents and passages with duplicate_of filled, plus the duplicates rows.
+
+    Same contract as ``exact.mark_exact_duplicates``, with near duplicates of documents too.
+    """
+    params = params or MinHashParams()
+    if documents.num_rows == 0:  # pandas cannot rank an empty frame of arrow strings
+        return documents, passages, empty_table("duplicates")
+    docs = documents.to_pandas()
+    psgs = passages.to_pandas()
+    rank = exact.canonical_order(docs)
+    ids = docs["doc_id"].tolist()
+    duplicates = find_duplicates(
+        exact.document_texts(docs, psgs).tolist(),
+        exact.document_keys(docs, psgs).tolist(),
+        docs["doc_id"].map(rank).tolist(),
+        params,
+    )
+    duplicate_of: list[str | None] = [None] * len(ids)
+    kinds: list[str | None] = [None] * len(ids)
+    for dup in duplicates:
+        duplicate_of[dup.index], kinds[dup.index] = ids[dup.canonical], dup.kind
+    docs["duplicate_of"] = duplicate_of
+    docs["duplicate_kind"] = kinds
+    psg_pairs = exact.passage_pairs(psgs, rank)
+    psgs["duplicate_of"] = psgs["passage_id"].map(psg_pairs)
+    rows = [_document_row(ids, d, params) for d in sorted(duplicates, key=lambda d: ids[d.index])]
+    rows += [
+        _row("passage", a, b, "exact", 1.0, exact.METHOD) for a, b in sorted(psg_pairs.items())
+    ]
+    table = pd.DataFrame(
+        rows, columns=["level", "id", "duplicate_of", "kind", "similarity", "method"]
+    )
+    return (
+        exact.to_table("documents", docs),
+        exact.to_table("passages", psgs),
+        exact.to_table("duplicates", table),
+    )
+
+
+def near_method(params: MinHashParams) -> str:
+    return f"{params.describe()}; groups joined by union-find, similarity to the canonical copy"
+
+
+def _document_row(ids: Sequence[str], dup: Duplicate, params: MinHashParams) -> dict[str, object]:
+    method = exact.METHOD if dup.kind == "exact" else near_method(params)
+    return _row("document", ids[dup.index], ids[dup.canonical], dup.kind, dup.similarity, method)
+
+
+def _row(
+    level: str, id_: str, of: str, kind: str, similarity: float, method: str
+) -> dict[str, object]:
+    return {
+        "level": level,
+        "id": id_,
+        "duplicate_of": of,
+        "kind": kind,
+        "similarity": similarity,
+        "method": method,
+    }
