@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -78,14 +79,8 @@ def _rows_for(item: Document | Rejection, repeated: frozenset[str]) -> dict[str,
 
 
 def rejection_row(rejection: Rejection) -> Row:
-    return {
-        "source_path": rejection.source_path,
-        "stage": rejection.stage,
-        "reason": rejection.reason,
-        "message": rejection.message,
-        "bytes": rejection.bytes,
-        "content_sha256": rejection.content_sha256,
-    }
+    """Rejection fields are exactly the quarantine table's columns."""
+    return dataclasses.asdict(rejection)
 
 
 def document_row(doc: Document, meta: DocumentMetadata, n_passages: int) -> Row:

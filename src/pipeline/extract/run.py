@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -72,32 +73,14 @@ def _row(
     }
 
 
+# Fact fields that are provenance, not values: the rest map 1:1 onto table columns.
+_NOT_VALUES = frozenset({"start", "end", "extractor"})
+
+
 def _values(fact: Fact) -> Row:
-    if isinstance(fact, MoneyFact):
-        return {
-            "amount": fact.amount,
-            "currency": fact.currency,
-            "amount_usd": fact.amount_usd,
-            "amount_low_usd": fact.amount_low_usd,
-            "amount_high_usd": fact.amount_high_usd,
-            "qualifier": fact.qualifier,
-            "period": fact.period,
-            "what": fact.what,
-            "funder": fact.funder,
-            "recipient": fact.recipient,
-            "flow_stage": fact.flow_stage,
-        }
-    if isinstance(fact, QuantityFact):
-        return {"value": fact.value, "qualifier": fact.qualifier, "unit": fact.unit}
-    if isinstance(fact, DateFact):
-        return {
-            "iso": fact.iso,
-            "precision": fact.precision,
-            "date_start": fact.date_start,
-            "date_end": fact.date_end,
-            "basis": fact.basis,
-        }
-    return {"entity_id": entity_id(fact.type, fact.name), "name": fact.name, "type": fact.type}
+    if isinstance(fact, EntityFact):
+        return {"entity_id": entity_id(fact.type, fact.name), "name": fact.name, "type": fact.type}
+    return {k: v for k, v in dataclasses.asdict(fact).items() if k not in _NOT_VALUES}
 
 
 def _value_key(values: Row) -> str:
