@@ -377,7 +377,8 @@ def test_bench_corpus_is_deterministic_and_redraws_numbers() -> None:
 
 
 def test_bench_extract_prints_one_json_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "extract", "--mb", "0.05", "--quantulum-sample-kb", "2"]) == 0
+    argv = ["bench", "extract", "--mb", "0.05", "--quantulum-sample-kb", "2", "--workers", "2"]
+    assert main(argv) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1
     data = json.loads(out[0])
@@ -385,6 +386,10 @@ def test_bench_extract_prints_one_json_line(capsys: pytest.CaptureFixture[str]) 
     assert data["corpus"]["chars"] >= 50_000
     assert set(data["pipeline"]["per_kind"]) >= {"money", "quantities", "dates"}
     assert {"seconds", "chars_per_second"} <= set(data["pipeline"])
+    # the parallel run does the same work: the same facts as the per-kind runs together
+    per_kind_facts = sum(k["facts"] for k in data["pipeline"]["per_kind"].values())
+    assert data["parallel"]["workers"] == 2
+    assert data["parallel"]["facts"] == per_kind_facts > 0
     if data["quantulum3"]["available"]:
         assert {"sample_chars", "chars_per_second", "seconds"} <= set(data["quantulum3"])
     else:
@@ -406,6 +411,7 @@ def test_bench_without_quantulum3_skips_the_comparison(
 
 def test_bench_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "extract", "--mb", "0"]) == 2
+    assert main(["bench", "extract", "--workers", "0"]) == 2
     assert main(["bench", "extract", "--input", str(tmp_path / "nope")]) == 2
     assert main(["bench", "extract", "--input", str(tmp_path), "--mb", "0.01"]) == 2
     assert "no text" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -136,6 +137,13 @@ def _parser() -> argparse.ArgumentParser:
         default=200.0,
         help="size of the corpus sample quantulum3 parses, in thousands of characters "
         "(default: %(default)s; 0 skips it)",
+    )
+    extract.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes for the parallel figure (default: the number of cores, "
+        "%(default)s; 1 skips it)",
     )
     extract.add_argument(
         "--input",
@@ -315,15 +323,20 @@ def _bench(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         print(json.dumps(report, sort_keys=False))
         return EXIT_OK
-    if args.mb <= 0 or args.quantulum_sample_kb < 0:
+    if args.mb <= 0 or args.quantulum_sample_kb < 0 or args.workers < 1:
         print(
-            "pipeline bench extract: --mb must be > 0 and --quantulum-sample-kb >= 0",
+            "pipeline bench extract: --mb must be > 0, --quantulum-sample-kb >= 0 and "
+            "--workers >= 1",
             file=sys.stderr,
         )
         return EXIT_USAGE
     try:
         report = bench_extract(
-            args.input, mb=args.mb, seed=args.seed, quantulum_sample_kb=args.quantulum_sample_kb
+            args.input,
+            mb=args.mb,
+            seed=args.seed,
+            quantulum_sample_kb=args.quantulum_sample_kb,
+            workers=args.workers,
         )
     except ValueError as err:
         print(f"pipeline bench extract: {err}", file=sys.stderr)

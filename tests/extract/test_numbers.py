@@ -79,6 +79,26 @@ def test_article_is_part_of_the_span_only_before_a_scale_word() -> None:
     assert spans == ["a million", "nine"]
 
 
+def test_number_words_inside_other_words_are_skipped_not_swallowed() -> None:
+    # "one" ends "someone", "ten" ends "often": the scan must go on to the real numbers.
+    text = "Someone two million; often ten; Atone a thousand; İstanbul three."
+    found = [(text[n.start : n.end], n.value) for n in find_numbers(text)]
+    assert found == [
+        ("two million", 2_000_000.0),
+        ("ten", 10.0),
+        ("a thousand", 1000.0),
+        ("three", 3.0),
+    ]
+
+
+@given(st.text(alphabet="aeinotwhrsudlfATOH -\n", max_size=40))
+def test_word_scan_agrees_with_the_case_insensitive_pattern(text: str) -> None:
+    from pipeline.extract.numbers import _WORDS_RE, _word_runs
+
+    expected = [(m.start(), m.start("run"), m["run"]) for m in _WORDS_RE.finditer(text)]
+    assert [(r.start, r.run_start, r.run) for r in _word_runs(text)] == expected
+
+
 @pytest.mark.parametrize(
     ("before", "expected"),
     [

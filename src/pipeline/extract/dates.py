@@ -297,24 +297,41 @@ def _is_name(text: str, start: int) -> bool:
 _Rule = Callable[[re.Match[str], DocContext], list[_Ref]]
 
 # Most specific first: a span taken by an earlier rule blocks overlapping later ones.
-_RULES: tuple[tuple[re.Pattern[str], _Rule], ...] = (
-    (_P_ISO, _ref_iso),
-    (_P_NUMERIC, _ref_numeric),
-    (_P_MDY_RANGE, _ref_day_range),
-    (_P_DMY_RANGE, _ref_day_range),
-    (_P_MDY, _ref_full),
-    (_P_DMY, _ref_full),
-    (_P_FISCAL_RANGE, _ref_fiscal_range),
-    (_P_FISCAL, _ref_fiscal),
-    (_P_MONTH_YEAR, _ref_month_year),
-    (_P_YEAR_RANGE, _ref_year_range),
-    (_P_MONTH_DAY, _ref_month_day),
-    (_P_DAY_MONTH, _ref_month_day),
-    (_P_MONTH, _ref_month),
-    (_P_YEAR, _ref_year),
+# Each rule with what its pattern cannot match without: a year (four digits), a month
+# name, a digit or a fiscal-year word. One cheap test per passage for each of these skips
+# most patterns in most passages (half the passages of the genre have no digit at all).
+_RULES: tuple[tuple[re.Pattern[str], _Rule, frozenset[str]], ...] = (
+    (_P_ISO, _ref_iso, frozenset({"year"})),
+    (_P_NUMERIC, _ref_numeric, frozenset({"year"})),
+    (_P_MDY_RANGE, _ref_day_range, frozenset({"year", "month"})),
+    (_P_DMY_RANGE, _ref_day_range, frozenset({"year", "month"})),
+    (_P_MDY, _ref_full, frozenset({"year", "month"})),
+    (_P_DMY, _ref_full, frozenset({"year", "month"})),
+    (_P_FISCAL_RANGE, _ref_fiscal_range, frozenset({"fiscal", "digit"})),
+    (_P_FISCAL, _ref_fiscal, frozenset({"fiscal", "digit"})),
+    (_P_MONTH_YEAR, _ref_month_year, frozenset({"year", "month"})),
+    (_P_YEAR_RANGE, _ref_year_range, frozenset({"year"})),
+    (_P_MONTH_DAY, _ref_month_day, frozenset({"digit", "month"})),
+    (_P_DAY_MONTH, _ref_month_day, frozenset({"digit", "month"})),
+    (_P_MONTH, _ref_month, frozenset({"month"})),
+    (_P_YEAR, _ref_year, frozenset({"year"})),
 )
 _FULL_DATE_RULES = _RULES[:6]
-_FISCAL_PATTERNS = (_P_FISCAL_RANGE, _P_FISCAL)
+_P_DIGIT = re.compile(r"\d")
+
+
+def _present(text: str) -> frozenset[str]:
+    """Which of the rules' prerequisites ``text`` has."""
+    if not _P_DIGIT.search(text):  # then no year either: only bare month names can match
+        return frozenset({"month"}) if _P_MONTH.search(text) else frozenset()
+    found = {"digit"}
+    if _P_FOUR_DIGITS.search(text):
+        found.add("year")
+    if _P_MONTH.search(text):
+        found.add("month")
+    if "FY" in text or "iscal" in text:
+        found.add("fiscal")
+    return frozenset(found)
 
 
 def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -324,16 +341,14 @@ def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
 
 
 def _match_refs(
-    text: str, ctx: DocContext, rules: tuple[tuple[re.Pattern[str], _Rule], ...]
+    text: str, ctx: DocContext, rules: tuple[tuple[re.Pattern[str], _Rule, frozenset[str]], ...]
 ) -> list[_Ref]:
     """Apply the rules in priority order; keep refs that do not overlap earlier ones."""
     taken: list[tuple[int, int]] = []
     refs: list[_Ref] = []
-    # The fiscal patterns open with a word boundary (slow to scan for); a substring
-    # test skips them in the many passages that never mention a fiscal year.
-    fiscal = "FY" in text or "iscal" in text
-    for pattern, rule in rules:
-        if pattern in _FISCAL_PATTERNS and not fiscal:
+    present = _present(text)
+    for pattern, rule, needs in rules:
+        if not needs <= present:
             continue
         for m in pattern.finditer(text):
             if _overlaps(taken, m.start(), m.end()):

@@ -80,7 +80,13 @@ def _period_value(m: re.Match[str], kind: str) -> str:
 @lru_cache(maxsize=64)  # every amount of a sentence asks for the same hits
 def _period_hits(text: str, sentence: tuple[int, int]) -> list[tuple[int, int, str]]:
     hits: list[tuple[int, int, str]] = []
+    # Every pattern needs a year or a fiscal-year word: two cheap tests skip the slow
+    # word-boundary scans in the many sentences that have neither.
+    fiscal = any(w in text[sentence[0] : sentence[1]] for w in ("FY", "iscal"))
+    year = _YEAR_RE.search(text, *sentence) is not None
     for pattern, kind in _PERIOD_PATTERNS:
+        if not (fiscal if kind.startswith("fy") else year):
+            continue
         for m in pattern.finditer(text, *sentence):
             if all(m.end() <= s or m.start() >= e for s, e, _ in hits):
                 hits.append((m.start(), m.end(), _period_value(m, kind)))

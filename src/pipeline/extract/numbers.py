@@ -86,25 +86,34 @@ _ABBREVIATIONS: dict[str, int] = {str(k): v for k, v in _VOCAB["abbreviations"].
 _ALL_WORDS = [*_UNITS, *_TEENS, *_TENS, *_SCALES, *_DOZENS]
 
 # Digits: not glued to a word, a decimal point, a colon or a slash (G20, 0:03:31, 2024/11).
+# The pattern opens with the digit itself (the lookbehind tests the character before
+# it): a pattern that opens with a character class lets the engine skip ahead to the next
+# digit instead of trying every position, which makes this scan about twice as fast.
 _DIGITS_RE = re.compile(
-    r"(?<![\w.,:/])"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?P<num>\d(?<![\w.,:/]\d)(?:\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?))"
     r"(?:(?P<sp>[ \t]*|-)(?P<scale>(?i:" + alternation(list(_SCALES)) + r"))\b"
     r"|(?P<abbr>" + alternation(list(_ABBREVIATIONS)) + r")(?![\w]))?"
     r"(?P<plus>\+)?"
     r"(?![\w]|[.,:/]\d)"
 )
 _WORD = r"(?:" + alternation(_ALL_WORDS) + r")"
-_WORDS_RE = re.compile(
-    r"(?i)\b(?:(?P<article>an?)\s+)?(?P<run>"
-    + _WORD
-    + r"(?:(?:\s+and\s+|[ \t]+|-)"
-    + _WORD
-    + r")*)\b"
-)
+_WORD_RUN = _WORD + r"(?:(?:\s+and\s+|[ \t]+|-)" + _WORD + r")*"
+_WORDS_RE = re.compile(r"(?i)\b(?:(?P<article>an?)\s+)?(?P<run>" + _WORD_RUN + r")\b")
 _TOKEN_RE = re.compile(r"(?i)" + _WORD)
-# The same scan over lower-cased text runs about twice as fast as with (?i).
-_WORDS_LOWER_RE = re.compile(_WORDS_RE.pattern.removeprefix("(?i)"))
+# Over lower-cased text the run pattern opens with the trie's first letters, which lets the
+# engine skip to the next such letter; the word start and the article are then checked in
+# Python. Together about four times as fast as _WORDS_RE with (?i).
+_RUN_LOWER_RE = re.compile(r"(?P<run>" + _WORD_RUN + r")\b")
+_WORD_REST_RE = re.compile(r"\w*")
+_ARTICLE_BEFORE_RE = re.compile(r"(?<!\w)an?\s+$")
+
+
+@dataclass(frozen=True, slots=True)
+class _WordRun:
+    start: int  # the article's start when there is one
+    run_start: int
+    run: str
+    article: bool
 
 
 def _digits_match(m: re.Match[str]) -> NumberMatch:
@@ -207,30 +216,39 @@ def _group_value(group: list[Token]) -> float:
     return float(total + current)
 
 
-def _words_matches(m: re.Match[str]) -> list[NumberMatch]:
-    run_start = m.start("run")
+def _words_matches(m: _WordRun) -> list[NumberMatch]:
     tokens = [
-        (t.group(), run_start + t.start(), run_start + t.end())
-        for t in _TOKEN_RE.finditer(m["run"])
+        (t.group(), m.run_start + t.start(), m.run_start + t.end())
+        for t in _TOKEN_RE.finditer(m.run)
     ]
-    article = m["article"] is not None
     out: list[NumberMatch] = []
-    for i, group in enumerate(_group_words(tokens, article)):
+    for i, group in enumerate(_group_words(tokens, m.article)):
         start = group[0][1]
         # The article counts before a multiplier ("a million"), not in "a nine-member team".
         first_kind = _kind(group[0][0].lower())
-        if i == 0 and article and start == tokens[0][1] and first_kind not in _COUNTING_KINDS:
-            start = m.start()
+        if i == 0 and m.article and start == tokens[0][1] and first_kind not in _COUNTING_KINDS:
+            start = m.start
         value = _group_value(group)
         out.append(NumberMatch(start, group[-1][2], value, value, words=True))
     return out
 
 
-def _word_runs(text: str) -> Iterator[re.Match[str]]:
+def _word_runs(text: str) -> Iterator[_WordRun]:
     low = text.lower()
-    if len(low) == len(text):  # lower() may lengthen a few characters ("İ"): keep offsets
-        return _WORDS_LOWER_RE.finditer(low)
-    return _WORDS_RE.finditer(text)
+    if len(low) != len(text):  # lower() may lengthen a few characters ("İ"): keep offsets
+        for w in _WORDS_RE.finditer(text):
+            yield _WordRun(w.start(), w.start("run"), w["run"], w["article"] is not None)
+        return
+    pos = 0
+    while m := _RUN_LOWER_RE.search(low, pos):
+        start = m.start()
+        if start and (low[start - 1].isalnum() or low[start - 1] == "_"):
+            rest = _WORD_REST_RE.match(low, start)  # inside a word: go on after its end
+            pos = rest.end() if rest else start + 1
+            continue
+        pos = m.end()
+        article = _ARTICLE_BEFORE_RE.search(low, max(0, start - 8), start)
+        yield _WordRun(article.start() if article else start, start, text[start:pos], bool(article))
 
 
 def find_numbers(text: str) -> list[NumberMatch]:
