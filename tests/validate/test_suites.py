@@ -119,7 +119,9 @@ def test_valid_release_passes_and_writes_reports(
 ) -> None:
     report = run(tmp_path, rows, inputs)
     assert report.success, report.describe_failures()
-    assert set(report.suites) == set(TABLES) | {"inputs"}
+    assert set(report.suites) == set(TABLES) | {"inputs", "corpus_assertions"}
+    assert report.suites["corpus_assertions"].success
+    assert not report.warnings
     summary = report.to_json()
     assert summary["money"]["success"] is True
     assert summary["money"]["failed"] == 0

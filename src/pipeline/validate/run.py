@@ -17,7 +17,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.publish.release import MANIFEST, RELEASES
 from pipeline.schemas import TABLES
+from pipeline.validate.accuracy import ACCURACY_SUITE, GoldGate, accuracy_outcome
+from pipeline.validate.assertions import (
+    ASSERTIONS_FILE,
+    CORPUS_SUITE,
+    AssertionConfigError,
+    AssertionOutcome,
+    Corpus,
+    Parent,
+    check_assertions,
+    load_assertions,
+)
 from pipeline.validate.derived import INPUTS, SUITE_TABLES, helpers_for, with_helpers
 from pipeline.validate.html import write_report_html
 from pipeline.validate.report import (
@@ -202,11 +214,6 @@ def outcome_from(name: str, result: Mapping[str, Any], table: pa.Table) -> Suite
     return SuiteOutcome(not failures, len(results), len(failures), failures)
 
 
-def failed_outcome(name: str, kind: str, error: str) -> SuiteOutcome:
-    """A suite that could not run at all."""
-    return SuiteOutcome(False, 1, 1, [FailedExpectation(kind, name, None, [], error=error)])
-
-
 def validate_tables(
     suites: Mapping[str, Suite],
     tables: Mapping[str, pa.Table],
@@ -219,16 +226,16 @@ def validate_tables(
     raw: dict[str, Any] = {}
     for name in [*SUITE_TABLES, *(s for s in suites if s not in SUITE_TABLES)]:
         if name not in suites:
-            outcomes[name] = failed_outcome(name, "suite_present", f"no {name}.json suite")
+            outcomes[name] = SuiteOutcome.not_run(name, "suite_present", f"no {name}.json suite")
         elif name not in tables:
-            outcomes[name] = failed_outcome(name, "table_known", f"no table for suite {name}")
+            outcomes[name] = SuiteOutcome.not_run(name, "table_known", f"no table for suite {name}")
         elif name in read_errors:
-            outcomes[name] = failed_outcome(name, "table_readable", read_errors[name])
+            outcomes[name] = SuiteOutcome.not_run(name, "table_readable", read_errors[name])
         else:
             try:
                 raw[name] = run_suite(context, suites[name], to_frame(tables[name]))
             except Exception as exc:  # a gate reports, it does not crash
-                outcomes[name] = failed_outcome(name, "suite_runs", repr(exc))
+                outcomes[name] = SuiteOutcome.not_run(name, "suite_runs", repr(exc))
                 continue
             outcomes[name] = outcome_from(name, raw[name], tables[name])
     build_data_docs(context, report_dir / "data_docs")
@@ -256,15 +263,80 @@ def write_results(report: ValidationReport, raw: Mapping[str, Any], report_dir: 
     (report_dir / "results.json").write_text(text + "\n", encoding="utf-8")
 
 
+def row_counts(release_dir: Path) -> dict[str, int]:
+    """Rows of each table a release folder has (from the Parquet footers)."""
+    counts: dict[str, int] = {}
+    for name in TABLES:
+        try:
+            counts[name] = pq.read_metadata(release_dir / f"{name}.parquet").num_rows
+        except (OSError, pa.ArrowException):
+            continue
+    return counts
+
+
+def find_parent(release_dir: Path) -> tuple[Parent | None, str]:
+    """The manifest's parent_version, found beside the release or in ``../releases/``.
+
+    A staged (``.staging/<v>``) or failed (``failed/<v>``) release finds its parent in the
+    output folder's ``releases/``; otherwise it says why there is none.
+    """
+    try:
+        manifest = json.loads((release_dir / MANIFEST).read_text(encoding="utf-8"))
+        version = manifest.get("parent_version")
+    except (OSError, ValueError, AttributeError) as exc:
+        return None, f"cannot read the manifest's parent_version: {exc!r}"
+    if not isinstance(version, str) or not version:
+        return None, "the manifest names no parent_version (first release)"
+    folder = release_dir.resolve().parent
+    for candidate in (folder / version, folder.parent / RELEASES / version):
+        if (candidate / MANIFEST).is_file():
+            return Parent(version, row_counts(candidate)), ""
+    return None, f"parent release {version} not found beside {release_dir} or in ../{RELEASES}/"
+
+
+def corpus_outcome(
+    release_dir: Path, expectations_dir: Path, tables: Mapping[str, pa.Table]
+) -> tuple[SuiteOutcome, dict[str, Any]]:
+    """The corpus assertions of ``expectations_dir/assertions.yaml`` as a suite, and as JSON.
+
+    A missing or malformed file fails (a gate that vanished must not pass silently);
+    ``assertions: []`` is the explicit way to configure none.
+    """
+    path = expectations_dir / ASSERTIONS_FILE
+    if not path.is_file():
+        error = f"no {path} (write 'assertions: []' to configure none)"
+        return SuiteOutcome.not_run(CORPUS_SUITE, "assertions_present", error), {}
+    try:
+        assertions = load_assertions(path)
+    except AssertionConfigError as exc:
+        return SuiteOutcome.not_run(CORPUS_SUITE, "assertions_valid", str(exc)), {}
+    parent, no_parent = find_parent(release_dir)
+    results = check_assertions(assertions, Corpus(tables, parent, no_parent))
+    outcome = AssertionOutcome(results, [] if assertions else [f"no assertions in {path}"])
+    return outcome.suite(), outcome.to_json()
+
+
 def validate_release(
-    release_dir: Path, expectations_dir: Path, report_dir: Path
+    release_dir: Path,
+    expectations_dir: Path,
+    report_dir: Path,
+    *,
+    gold: GoldGate | None = None,
 ) -> ValidationReport:
-    """Run every stored suite on the release; write JSON results and Data Docs to report_dir."""
+    """Run every stored suite, the corpus assertions and (with ``gold``) the accuracy gate.
+
+    JSON results and Data Docs go to report_dir.
+    """
     report_dir = report_dir.resolve()
     report_dir.mkdir(parents=True, exist_ok=True)
     suites = load_suites(expectations_dir)
     tables, read_errors = read_release(release_dir)
     outcomes, raw = validate_tables(suites, augmented(tables), read_errors, report_dir)
+    outcomes[CORPUS_SUITE], raw[CORPUS_SUITE] = corpus_outcome(
+        release_dir, expectations_dir, tables
+    )
+    if gold is not None:
+        outcomes[ACCURACY_SUITE], raw[ACCURACY_SUITE] = accuracy_outcome(tables, gold)
     report = ValidationReport.from_outcomes(outcomes)
     write_results(report, raw, report_dir)
     write_report_html(report, report_dir)
