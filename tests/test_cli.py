@@ -5,7 +5,7 @@ import pytest
 from pipeline.cli import _parser, main
 from tests.conftest import PROJECT_ROOT
 
-COMMANDS = ("run", "validate", "eval", "releases", "bench")
+COMMANDS = ("run", "validate", "eval", "releases", "bench", "verify", "rollback", "gc")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

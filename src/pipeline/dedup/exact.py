@@ -90,6 +90,8 @@ def passage_pairs(psgs: pd.DataFrame, rank: pd.Series) -> dict[str, str]:
 
 def _passage_pairs(psgs: pd.DataFrame, rank: pd.Series) -> dict[str, str]:
     long_enough = psgs[psgs["text"].str.len() >= MIN_PASSAGE_CHARS]
+    if long_enough.empty:  # mapping an empty column gives strings, not ranks
+        return {}
     frame = pd.DataFrame(
         {
             "id": long_enough["passage_id"],

@@ -58,11 +58,42 @@ def _symlinked_dirs(base: Path, dirnames: list[str]) -> list[str]:
 
 def input_file(root: Path, relative: str) -> InputFile:
     """The InputFile for one path found earlier by ``discover`` (no walk of the tree)."""
-    return _input_file(root.resolve(), root.resolve() / relative)
+    root = root.resolve()
+    path = root / relative
+    if "\\x" in relative and not os.path.lexists(path):
+        raw = _ESCAPED_BYTE_RE.sub(lambda m: bytes([int(m[1], 16)]), relative.encode("utf-8"))
+        path = root / os.fsdecode(raw)  # a name that is not UTF-8, as ``discover`` showed it
+    return _input_file(root, path)
+
+
+# How a byte that is not UTF-8 appears in a shown file name (Python's backslashreplace).
+_ESCAPED_BYTE_RE = re.compile(rb"\\x([0-9a-f]{2})")
+
+
+def _shown(rel: str) -> str | None:
+    """A name that is not valid UTF-8 with each undecodable byte as ``\\xNN``, else None."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(rel).decode("utf-8", "backslashreplace")
+    return None
 
 
 def _input_file(root: Path, path: Path) -> InputFile:
     rel = path.relative_to(root).as_posix()
+    shown = _shown(rel)
+    if shown is not None:  # tables, ids and hashes need text: report the file, never read it
+        return InputFile(
+            shown,
+            path,
+            Rejection(
+                shown,
+                "ingest",
+                "unreadable",
+                f"{shown}: file name is not valid UTF-8 (undecodable bytes shown as \\xNN); "
+                "rename the file to read it",
+            ),
+        )
     if path.is_symlink():
         target = path.resolve()
         if not target.is_relative_to(root):

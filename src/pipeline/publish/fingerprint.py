@@ -13,7 +13,16 @@ from pipeline.ingest.readers import InputFile
 
 _CODE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".csv"}
 # Tools that never shape a release's content: editing them must not force a new release.
-_NOT_RELEASE_CODE = {"cli.py", "bench.py", "evaluate.py"}
+_NOT_RELEASE_CODE = {
+    "cli.py",
+    "bench.py",
+    "evaluate.py",
+    # locking, cleanup, crash hooks and verify/rollback/gc: how a release is kept, not made
+    "lock.py",
+    "recovery.py",
+    "faults.py",
+    "ops.py",
+}
 
 
 @dataclass(frozen=True, slots=True)

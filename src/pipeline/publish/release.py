@@ -13,11 +13,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.faults import crash_point
+
 RELEASES = "releases"
 STAGING = ".staging"
 FAILED = "failed"
 LATEST = "LATEST"
 MANIFEST = "manifest.json"
+TRASH = ".trash"  # releases being deleted by gc (renamed here first, then removed)
 
 
 def new_version(output: Path, now: dt.datetime, run_fp: str) -> str:
@@ -63,7 +66,10 @@ def sha256_file(path: Path) -> str:
 def write_table(table: pa.Table, path: Path) -> dict[str, Any]:
     """Write one Parquet file and describe it for the manifest."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path, compression="zstd", row_group_size=64_000)
+    try:
+        pq.write_table(table, path, compression="zstd", row_group_size=64_000)
+    except OSError as err:
+        raise _naming(err, path) from err
     return {
         "path": path.name,
         "rows": table.num_rows,
@@ -82,9 +88,20 @@ def rows_fingerprint(table: pa.Table) -> str:
 
 
 def write_json(path: Path, data: object) -> None:
-    path.write_text(
-        json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    try:
+        path.write_text(
+            json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+    except OSError as err:
+        raise _naming(err, path) from err
+
+
+def _naming(err: OSError, path: Path) -> OSError:
+    """The same error, naming the file (Arrow's and write()'s errors do not)."""
+    if err.filename is not None:
+        return err
+    return OSError(err.errno, err.strerror or str(err), str(path))
 
 
 def _fsync_tree(root: Path) -> None:
@@ -104,19 +121,55 @@ def _fsync_dir(path: Path) -> None:
 
 
 def publish(output: Path, staged: Path, version: str) -> Path:
-    """Move a validated staging folder into releases/ and point LATEST at it."""
+    """Move a validated staging folder into releases/ and point LATEST at it.
+
+    Crash-safe at every step (see publish/recovery.py): the new LATEST is written to
+    ``.LATEST.<version>.tmp`` before the rename, so a run killed between the rename and the
+    swap leaves the intent on disk and the next run finishes the swap. A storage error
+    leaves nothing published: before the rename nothing moved, and a failed swap moves the
+    release back to staging.
+    """
     _fsync_tree(staged)
+    crash_point("publish_started")
     target = output / RELEASES / version
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.rename(staged, target)  # atomic on one file system: never half-visible
+    tmp = write_latest_tmp(output, version)
+    crash_point("latest_tmp_written")
+    try:
+        os.rename(staged, target)  # atomic on one file system: never half-visible
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise _naming(err, target) from err
     _fsync_dir(target.parent)
-    tmp = output / f".{LATEST}.{version}.tmp"
-    tmp.write_text(version + "\n", encoding="utf-8")
-    with tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, output / LATEST)
+    crash_point("renamed")
+    try:
+        os.replace(tmp, output / LATEST)
+    except OSError as err:
+        os.rename(target, staged)  # not published after all
+        tmp.unlink(missing_ok=True)
+        raise _naming(err, output / LATEST) from err
     _fsync_dir(output)
     return target
+
+
+def write_latest_tmp(output: Path, version: str) -> Path:
+    """Write (and fsync) what LATEST will say into ``.LATEST.<version>.tmp``."""
+    tmp = output / f".{LATEST}.{version}.tmp"
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.write(version + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise _naming(err, tmp) from err
+    return tmp
+
+
+def replace_latest(output: Path, tmp: Path) -> None:
+    """Atomically make ``tmp`` the new LATEST (readers see the old or the new name)."""
+    os.replace(tmp, output / LATEST)
+    _fsync_dir(output)
 
 
 def keep_failed(output: Path, staged: Path, version: str) -> Path:

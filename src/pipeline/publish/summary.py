@@ -19,4 +19,5 @@ def run_summary(version: str, path: Path, report: ValidationReport) -> str:
         lines += [f"| {name} | {info['rows']} |" for name, info in tables.items()]
     failed = [name for name, outcome in report.to_json().items() if not outcome["success"]]
     lines += ["", f"Failed suites: {', '.join(failed)}" if failed else "Every suite passed."]
+    lines += [f"- warning: {w.describe()}" for w in report.warnings]
     return "\n".join(lines) + "\n"
