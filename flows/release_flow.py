@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +14,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from pipeline import stages
+from pipeline import stages, workers
 from pipeline.plan import make_plan
 from pipeline.publish.release import keep_failed, new_version
 from pipeline.publish.summary import run_summary
@@ -26,6 +29,8 @@ class FlowResult:
     version: str
     path: Path
     report: ValidationReport
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    batches: int = 0
 
 
 def _batch_key(context: Any, parameters: dict[str, Any]) -> str | None:
@@ -68,6 +73,13 @@ def plan_run(settings: Settings) -> RunPlan:
     return make_plan(settings)
 
 
+@contextmanager
+def _timed(stages_seconds: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    stages_seconds[name] = round(time.perf_counter() - started, 3)
+
+
 @flow(name="release", log_prints=False)
 def release_flow(
     input_dir: str,
@@ -75,27 +87,38 @@ def release_flow(
     expectations_dir: str,
     max_document_bytes: int,
     batch_size: int,
+    workers_count: int = 1,
 ) -> FlowResult:
     """Build, validate and (only if every suite passes) publish one release."""
-    plan = plan_run(
-        Settings(
-            Path(input_dir),
-            Path(output_dir),
-            Path(expectations_dir),
-            max_document_bytes,
-            batch_size,
+    seconds: dict[str, float] = {}
+    with _timed(seconds, "plan"):
+        plan = plan_run(
+            Settings(
+                Path(input_dir),
+                Path(output_dir),
+                Path(expectations_dir),
+                max_document_bytes,
+                batch_size,
+            )
         )
-    )
-    version = new_version(plan.output_dir, dt.datetime.now(dt.UTC), plan.run_fingerprint)
-    batches = plan.batches()
-    counts = [count_lines.submit(plan, paths) for paths in batches]
-    repeated = stages.repeated_from_counts([c.result() for c in counts])
-    futures = [process_batch.submit(plan, paths, repeated) for paths in batches]
-    staged = assemble_and_stage(plan, version, [f.result() for f in futures])
-    report = validate(plan, staged)
-    if report.success:
-        path = publish(plan, staged, report)
-    else:
-        path = keep_for_inspection(plan, staged, version)
+        version = new_version(plan.output_dir, dt.datetime.now(dt.UTC), plan.run_fingerprint)
+        batches = plan.batches()
+    # A pool only pays when there are batches to share out (spawning costs ~1 s a worker).
+    with workers.pool(min(workers_count, len(batches))):
+        with _timed(seconds, "count_lines"):
+            counts = [count_lines.submit(plan, paths) for paths in batches]
+            repeated = stages.repeated_from_counts([c.result() for c in counts])
+        with _timed(seconds, "read_clean_extract"):
+            futures = [process_batch.submit(plan, paths, repeated) for paths in batches]
+            batch_dirs = [f.result() for f in futures]
+    with _timed(seconds, "assemble_dedup_claims"):
+        staged = assemble_and_stage(plan, version, batch_dirs)
+    with _timed(seconds, "validate"):
+        report = validate(plan, staged)
+    with _timed(seconds, "publish"):
+        if report.success:
+            path = publish(plan, staged, report)
+        else:
+            path = keep_for_inspection(plan, staged, version)
     create_markdown_artifact(key="release-summary", markdown=run_summary(version, path, report))
-    return FlowResult(report.success, version, path, report)
+    return FlowResult(report.success, version, path, report, seconds, len(batches))

@@ -70,7 +70,9 @@ def _redraw(token: str, rng: random.Random) -> str:
     if "," in whole:
         number = f"{int(number):,}"
     if decimals:
-        number += "." + "".join(str(rng.randint(0, 9)) for _ in range(len(decimals)))
+        # never all zeros ("0.0"): the re-drawn number stays a positive amount
+        fraction = [str(rng.randint(0, 9)) for _ in range(len(decimals) - 1)]
+        number += "." + "".join(fraction) + str(rng.randint(1, 9))
     return number
 
 

@@ -1,18 +1,32 @@
-"""Command line: ``pipeline run | validate | eval | releases | bench``."""
+"""Command line: ``pipeline run | validate | eval | releases | bench | verify | rollback | gc``."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from pipeline.publish.lock import LOCK_TIMEOUT_ENV, default_lock_timeout
 from pipeline.settings import Settings
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+
+
+def _add_lock_timeout(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=default_lock_timeout(),
+        metavar="SECONDS",
+        help="wait this long for another run holding the output folder's lock, then exit "
+        f"{EXIT_LOCKED} naming it; 0 exits at once (default: %(default)s, or "
+        f"{LOCK_TIMEOUT_ENV})",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +64,20 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.batch_size,
         help="documents per task (default: %(default)s)",
     )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help="processes that read, clean and extract batches (default: PIPELINE_WORKERS or "
+        "the number of cores, %(default)s)",
+    )
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON line (status, version, path, seconds per stage, peak RSS) "
+        "instead of the sentence",
+    )
+    _add_lock_timeout(run)
 
     validate = commands.add_parser(
         "validate",
@@ -63,6 +91,18 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="folder for the results and Data Docs (default: a temp folder)",
+    )
+    validate.add_argument(
+        "--gold",
+        type=Path,
+        default=None,
+        help="also score the release against this gold file and fail below --min-f1",
+    )
+    validate.add_argument(
+        "--min-f1",
+        type=float,
+        default=None,
+        help="lowest F1 per kind the --gold check accepts (default: PIPELINE_GOLD_MIN_F1 or 0.9)",
     )
 
     releases = commands.add_parser(
@@ -105,6 +145,8 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="report format (default: %(default)s)",
     )
+
+    _add_ops_commands(commands, defaults)
 
     bench = commands.add_parser(
         "bench",
@@ -172,7 +214,102 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.input_dir,
         help="folder of documents the corpus is made from (default: %(default)s)",
     )
+    _add_bench_run(benches, defaults)
     return parser
+
+
+def _add_bench_run(
+    benches: argparse._SubParsersAction[argparse.ArgumentParser], defaults: Settings
+) -> None:
+    run = benches.add_parser(
+        "run",
+        help="the whole pipeline on a synthetic corpus: speed, memory, reruns, dedup",
+        description="Write a deterministic synthetic corpus of --docs documents (the dedup "
+        "benchmark's, as scraped pages with chrome lines and a dateline) to a temp folder, "
+        "run 'pipeline run' on it in a child process, and print one JSON line: documents, MB, "
+        "seconds per stage and in total, docs/s, MB/s, peak RSS, and the precision and recall "
+        "of duplicate detection against the planted copies. --mode noop adds a rerun with "
+        "nothing changed, --mode change a rerun after changing --change-fraction of the "
+        "documents.",
+    )
+    run.add_argument("--docs", type=int, default=1000, help="documents (default: %(default)s)")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    run.add_argument("--mode", choices=("full", "noop", "change"), default="full")
+    run.add_argument(
+        "--change-fraction",
+        type=float,
+        default=0.01,
+        help="share of documents changed in --mode change (default: %(default)s)",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help="worker processes of the run (default: %(default)s)",
+    )
+    run.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="where the temporary corpus and output go (default: the system temp folder)",
+    )
+    run.add_argument(
+        "--input",
+        type=Path,
+        default=defaults.input_dir,
+        help="folder of documents the corpus is made from (default: %(default)s)",
+    )
+
+
+def _add_ops_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], defaults: Settings
+) -> None:
+    verify = commands.add_parser(
+        "verify",
+        help="recompute a release's checksums against its manifest",
+        description="Recompute the sha256, size and row count of every table of RELEASE (a "
+        "version name under --output, or a release folder) and compare them with its "
+        "manifest.json (and datapackage.json); exit 1 naming each mismatch.",
+    )
+    verify.add_argument("release", metavar="RELEASE", help="version name or release folder")
+    verify.add_argument(
+        "--output",
+        type=Path,
+        default=defaults.output_dir,
+        help="output folder holding releases/ (default: %(default)s)",
+    )
+    rollback = commands.add_parser(
+        "rollback",
+        help="point LATEST at another published release",
+        description="Atomically point LATEST at VERSION, an earlier (or, to undo a rollback, "
+        "later) release under --output, after verifying its checksums; refuses unknown or "
+        "incomplete releases. A later 'pipeline run' builds on it as the parent.",
+    )
+    rollback.add_argument("version", metavar="VERSION", help="version name under releases/")
+    rollback.add_argument(
+        "--output",
+        type=Path,
+        default=defaults.output_dir,
+        help="output folder (default: %(default)s)",
+    )
+    _add_lock_timeout(rollback)
+    gc = commands.add_parser(
+        "gc",
+        help="delete old releases and failed runs",
+        description="Delete all but the newest --keep releases (never LATEST or its parent) "
+        "and all but the newest --keep failed runs under --output.",
+    )
+    gc.add_argument(
+        "--keep", type=int, required=True, metavar="N", help="releases and failed runs to keep"
+    )
+    gc.add_argument("--dry-run", action="store_true", help="only print what would be deleted")
+    gc.add_argument(
+        "--output",
+        type=Path,
+        default=defaults.output_dir,
+        help="output folder (default: %(default)s)",
+    )
+    _add_lock_timeout(gc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -183,17 +320,94 @@ def main(argv: Sequence[str] | None = None) -> int:
         "releases": _releases,
         "eval": _eval,
         "bench": _bench,
+        "verify": _verify,
+        "rollback": _rollback,
+        "gc": _gc,
     }
     return handlers[args.command](args)
 
 
+@contextlib.contextmanager
+def _locked(output: Path, timeout: float, command: str) -> Iterator[None]:
+    """Hold the output folder's lock, then clean up after interrupted runs."""
+    from pipeline.faults import crash_point
+    from pipeline.publish.lock import Holder, output_lock
+    from pipeline.publish.recovery import recover
+
+    def waiting(holder: Holder) -> None:
+        print(
+            f"pipeline {command}: {output} is in use by {holder.describe()}; waiting up to "
+            f"{timeout:g} s for its lock",
+            file=sys.stderr,
+        )
+
+    with output_lock(output, max(0.0, timeout), f"pipeline {command}", waiting) as lock:
+        crash_point("locked")
+        if lock.stale is not None:
+            print(
+                f"pipeline {command}: taking over a stale lock: {lock.stale.describe()} "
+                "ended without releasing it",
+                file=sys.stderr,
+            )
+        for line in recover(output):
+            print(f"pipeline {command}: cleanup: {line}", file=sys.stderr)
+        yield
+
+
+def _not_published(output: Path) -> str:
+    from pipeline.publish.release import LATEST, latest_version
+
+    latest = latest_version(output)
+    return f"nothing published; {LATEST} " + (
+        f"still names {latest}" if latest else "is unchanged (no release yet)"
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
+    """The run, holding the output lock; storage and input errors become exit 1."""
+    from pipeline.faults import crash_point
+    from pipeline.publish.lock import LockBusy
+    from pipeline.publish.recheck import InputsChangedError
+    from pipeline.publish.recovery import discard_staging
+
+    if not args.input.is_dir():
+        print(f"pipeline run: input folder {args.input} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with _locked(args.output, args.lock_timeout, "run"):
+            try:
+                code = _run_locked(args)
+            except (InputsChangedError, OSError):
+                discard_staging(args.output)  # free the space now (disk full), best effort
+                raise
+            crash_point("published")
+            return code
+    except LockBusy as err:
+        print(f"pipeline run: {err}", file=sys.stderr)
+        return EXIT_LOCKED
+    except InputsChangedError as err:
+        print(f"pipeline run: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as err:
+        where = f"on '{err.filename}'" if err.filename else f"under {args.output}"
+        print(
+            f"pipeline run: storage error {where}: {err.strerror or err}; "
+            f"{_not_published(args.output)}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+
+
+def _run_locked(args: argparse.Namespace) -> int:
     from pipeline.plan import make_plan
     from pipeline.publish.release import RELEASES, up_to_date
 
     started = time.perf_counter()
     settings = Settings(
-        input_dir=args.input, output_dir=args.output, batch_size=max(1, args.batch_size)
+        input_dir=args.input,
+        output_dir=args.output,
+        batch_size=max(1, args.batch_size),
+        workers=max(1, args.workers),
     )
     if not settings.input_dir.is_dir():
         print(f"pipeline run: input folder {settings.input_dir} does not exist", file=sys.stderr)
@@ -201,10 +415,17 @@ def _run(args: argparse.Namespace) -> int:
     plan = make_plan(settings)
     current = up_to_date(plan.output_dir, plan.run_fingerprint)
     if current is not None:
-        print(f"up to date: {current} ({plan.output_dir / RELEASES / current}); nothing published")
+        path = plan.output_dir / RELEASES / current
+        if args.json:
+            _print_run_json("up_to_date", current, path, started, {"plan": _since(started)})
+        else:
+            print(f"up to date: {current} ({path}); nothing published")
         return EXIT_OK
     result = _run_flow(settings)
     seconds = time.perf_counter() - started
+    if args.json:
+        status = "published" if result.published else "validation_failed"
+        _print_run_json(status, result.version, result.path, started, result.stages)
     if not result.published:
         print(
             f"validation failed: release {result.version} NOT published; "
@@ -213,8 +434,66 @@ def _run(args: argparse.Namespace) -> int:
         )
         print(result.report.describe_failures(), file=sys.stderr)
         return EXIT_FAILED
-    print(f"published {result.version} ({result.path}) in {seconds:.1f} s")
+    if not args.json:
+        print(f"published {result.version} ({result.path}) in {seconds:.1f} s")
+    if extra := result.report.describe_warnings():
+        print(extra, file=sys.stderr)
     return EXIT_OK
+
+
+def _bench_run(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.bench_run import bench_run
+
+    if args.docs < 1 or args.workers < 1 or not 0 < args.change_fraction <= 1:
+        print(
+            "pipeline bench run: --docs and --workers must be >= 1, --change-fraction in (0, 1]",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        report = bench_run(
+            args.input,
+            docs=args.docs,
+            seed=args.seed,
+            mode=args.mode,
+            change_fraction=args.change_fraction,
+            workers=args.workers,
+            work_dir=args.work_dir,
+        )
+    except (ValueError, RuntimeError) as err:
+        print(f"pipeline bench run: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(report))
+    return EXIT_OK
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
+def _print_run_json(
+    status: str, version: str, path: Path, started: float, stages: dict[str, float]
+) -> None:
+    """One line for scripts and the benchmark; peak RSS covers the worker processes too."""
+    import json
+    import resource
+
+    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    line = {
+        "status": status,
+        "version": version,
+        "path": str(path),
+        "seconds": _since(started),
+        "stages": stages,
+        "peak_rss_mb": {
+            "main": round(self_kb / 1024, 1),
+            "largest_worker": round(children_kb / 1024, 1),
+        },
+    }
+    print(json.dumps(line))
 
 
 def _run_flow(settings: Settings):  # type: ignore[no-untyped-def]
@@ -230,6 +509,7 @@ def _run_flow(settings: Settings):  # type: ignore[no-untyped-def]
         str(settings.expectations_dir),
         settings.max_document_bytes,
         settings.batch_size,
+        settings.workers,
     )
 
 
@@ -246,10 +526,19 @@ def _validate(args: argparse.Namespace) -> int:
     from pipeline.validate import validate_release
 
     report_dir = args.report or Path(tempfile.mkdtemp(prefix="pipeline-validate-"))
-    report = validate_release(release_dir, Settings().expectations_dir, report_dir)
+    settings = Settings()
+    gold = None
+    if args.gold is not None:
+        from pipeline.validate.accuracy import GoldGate
+
+        min_f1 = settings.gold_min_f1 if args.min_f1 is None else args.min_f1
+        gold = GoldGate(args.gold.resolve(), min_f1)
+    report = validate_release(release_dir, settings.expectations_dir, report_dir, gold=gold)
     for name, outcome in report.to_json().items():
         status = "ok  " if outcome["success"] else "FAIL"
         print(f"{status} {name}: {outcome['evaluated']} expectations, {outcome['failed']} failed")
+    if report.success and (extra := report.describe_warnings()):
+        print(extra)
     if not report.success:
         print(report.describe_failures())
         print(f"report: {report_dir}")
@@ -268,6 +557,74 @@ def _releases(args: argparse.Namespace) -> int:
         marker = "* " if release["latest"] else "  "
         counts = ", ".join(f"{name}={rows}" for name, rows in release["rows"].items())
         print(f"{marker}{release['version']}  {release['created_at']}  {counts}")
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from pipeline.publish.ops import UnknownRelease, resolve_release, verify_release
+
+    try:
+        release_dir = resolve_release(args.output, args.release)
+    except UnknownRelease as err:
+        print(f"pipeline verify: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    problems = verify_release(release_dir)
+    if problems:
+        print(f"pipeline verify: {release_dir}: {len(problems)} mismatch(es):", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"ok {release_dir}: every table matches its manifest checksum and row count")
+    return EXIT_OK
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from pipeline.publish.lock import LockBusy
+    from pipeline.publish.ops import UnknownRelease, rollback
+
+    try:
+        with _locked(args.output, args.lock_timeout, "rollback"):
+            previous, current = rollback(args.output, args.version)
+    except LockBusy as err:
+        print(f"pipeline rollback: {err}", file=sys.stderr)
+        return EXIT_LOCKED
+    except UnknownRelease as err:
+        print(f"pipeline rollback: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as err:
+        print(f"pipeline rollback: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    if previous == current:
+        print(f"LATEST already names {current}; nothing changed")
+    else:
+        print(f"LATEST: {previous or '(none)'} -> {current}")
+    return EXIT_OK
+
+
+def _gc(args: argparse.Namespace) -> int:
+    from pipeline.publish.lock import LockBusy
+    from pipeline.publish.ops import gc
+
+    if args.keep < 0:
+        print("pipeline gc: --keep must be >= 0", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with _locked(args.output, args.lock_timeout, "gc"):
+            plan = gc(args.output, args.keep, dry_run=args.dry_run)
+    except LockBusy as err:
+        print(f"pipeline gc: {err}", file=sys.stderr)
+        return EXIT_LOCKED
+    verb = "would remove" if args.dry_run else "removed"
+    for version in plan.remove:
+        print(f"{verb} releases/{version}")
+    for name in plan.remove_failed:
+        print(f"{verb} failed/{name}")
+    for version, why in sorted(plan.protected.items()):
+        print(f"kept releases/{version} ({why})")
+    print(
+        f"{len(plan.keep)} release(s) and {len(plan.keep_failed)} failed run(s) kept, "
+        f"{len(plan.remove)} release(s) and {len(plan.remove_failed)} failed run(s) {verb}"
+    )
     return EXIT_OK
 
 
@@ -312,6 +669,8 @@ def _bench(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if args.bench == "run":
+        return _bench_run(args)
     if args.bench == "dedup":
         if args.docs < 1:
             print("pipeline bench dedup: --docs must be >= 1", file=sys.stderr)

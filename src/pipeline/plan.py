@@ -7,6 +7,7 @@ from pathlib import Path
 from pipeline.publish.fingerprint import code_version, input_fingerprint, run_fingerprint
 from pipeline.settings import PROJECT_ROOT, Settings
 from pipeline.stages import RunPlan, scan_inputs
+from pipeline.validate.accuracy import GoldGate
 
 
 def make_plan(settings: Settings) -> RunPlan:
@@ -16,6 +17,7 @@ def make_plan(settings: Settings) -> RunPlan:
     inputs = scan_inputs(settings.input_dir)
     code = code_version(settings.expectations_dir, [PROJECT_ROOT / "flows"])
     inputs_fp = input_fingerprint(inputs)
+    gold = settings.gold_file
     return RunPlan(
         input_dir=settings.input_dir.resolve(),
         output_dir=settings.output_dir.resolve(),
@@ -26,4 +28,5 @@ def make_plan(settings: Settings) -> RunPlan:
         run_fingerprint=run_fingerprint(inputs_fp, code, settings.config_fingerprint()),
         max_document_bytes=settings.max_document_bytes,
         batch_size=settings.batch_size,
+        gold=None if gold is None else GoldGate(gold.resolve(), settings.gold_min_f1),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,24 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value else default
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+def _sha256(path: Path) -> str | None:
+    """The file's sha256, None when it cannot be read (the gate then fails and says why)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +50,25 @@ class Settings:
     )
     # Documents per Prefect task: task overhead is milliseconds, so batches stay large.
     batch_size: int = field(default_factory=lambda: _env_int("PIPELINE_BATCH_SIZE", 500))
+    # Processes that read, clean and extract batches (1: all in the flow's process).
+    # Not part of the fingerprint: the worker count never changes a release's content.
+    workers: int = field(default_factory=lambda: _env_int("PIPELINE_WORKERS", os.cpu_count() or 1))
+    # Optional accuracy gate: score the staged release against this gold file and publish
+    # only when every scored kind (money, quantities, dates) reaches gold_min_f1.
+    gold_file: Path | None = field(default_factory=lambda: _env_path("PIPELINE_GOLD"))
+    gold_min_f1: float = field(default_factory=lambda: _env_float("PIPELINE_GOLD_MIN_F1", 0.9))
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.gold_min_f1 <= 1.0:
+            raise ValueError(f"PIPELINE_GOLD_MIN_F1 must be in [0, 1], not {self.gold_min_f1}")
 
     def config_fingerprint(self) -> dict[str, object]:
-        """Settings that change the release content (part of the up-to-date check)."""
-        return {"max_document_bytes": self.max_document_bytes}
+        """Settings that change the release or the gate it passed (the up-to-date check).
+
+        The gold file's content and threshold count only when a gold file is configured, so
+        turning the gate on (or changing the gold) re-runs an otherwise unchanged release.
+        """
+        config: dict[str, object] = {"max_document_bytes": self.max_document_bytes}
+        if self.gold_file is not None:
+            config["gold"] = {"sha256": _sha256(self.gold_file), "min_f1": self.gold_min_f1}
+        return config

@@ -18,19 +18,23 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import pipeline
+from pipeline import workers
 from pipeline.build import BATCH_TABLES, build_tables
 from pipeline.claims import build_claims
 from pipeline.clean.boilerplate import line_key
 from pipeline.clean.passages import base_text
 from pipeline.dedup.near import mark_duplicates
 from pipeline.document import Document
+from pipeline.faults import crash_point
 from pipeline.ingest.readers import InputFile, discover, input_file, read_inputs
 from pipeline.publish import card, changelog
 from pipeline.publish.datapackage import datapackage
 from pipeline.publish.fingerprint import InputRecord, hash_input
+from pipeline.publish.recheck import check_inputs_unchanged
 from pipeline.publish.release import (
     MANIFEST,
     RELEASES,
@@ -43,6 +47,7 @@ from pipeline.publish.release import (
 from pipeline.resources import load_yaml
 from pipeline.schemas import CONTRACT_VERSION, FACT_TABLES, TABLES, batch_schema
 from pipeline.validate import ValidationReport, validate_release
+from pipeline.validate.accuracy import GoldGate
 
 _SUCCESS = "_SUCCESS"
 _SORT_KEYS: dict[str, list[str]] = {
@@ -68,6 +73,7 @@ class RunPlan:
     run_fingerprint: str
     max_document_bytes: int
     batch_size: int
+    gold: GoldGate | None = None  # the optional accuracy gate (PIPELINE_GOLD)
 
     @property
     def work_dir(self) -> Path:
@@ -95,9 +101,14 @@ def _items(input_dir: Path, paths: Sequence[str]) -> list[InputFile]:
 
 def count_short_lines(plan: RunPlan, paths: Sequence[str]) -> dict[str, int]:
     """For a batch: in how many documents each short line occurs (for chrome detection)."""
+    return workers.call(short_line_counts, plan.input_dir, list(paths), plan.max_document_bytes)
+
+
+def short_line_counts(input_dir: Path, paths: Sequence[str], max_bytes: int) -> dict[str, int]:
+    """``count_short_lines``' body, with picklable arguments for a worker process."""
     max_words = int(load_yaml("boilerplate.yaml")["repeated_line_max_words"])
     counts: Counter[str] = Counter()
-    for doc in read_inputs(_items(plan.input_dir, paths), plan.max_document_bytes):
+    for doc in read_inputs(_items(input_dir, paths), max_bytes):
         if isinstance(doc, Document):
             body = base_text(doc)[doc.body_start :]
             keys = {line_key(line) for line in body.splitlines()}
@@ -123,13 +134,67 @@ def batch_cache_key(out_dir: Path) -> str | None:
     return f"batch-{out_dir.name}" if (out_dir / _SUCCESS).exists() else None
 
 
+def slot_file(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> Path:
+    """Where the last batch built for these paths (any content) is named.
+
+    A batch's folder is keyed by its files' content; its slot by their names alone, with
+    the code and corpus context. When a few files of a batch change, the new batch finds
+    the old one through its slot and reuses the rows of every file whose hash is unchanged.
+    """
+    context = hashlib.sha256("\n".join(repeated).encode()).hexdigest()
+    payload = "\n".join([plan.code_version, str(plan.max_document_bytes), context, *paths])
+    return plan.work_dir / "slots" / hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
 def process_batch(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> Path:
     """Read, clean and extract one batch into its work folder (reused when complete)."""
     out_dir = batch_dir(plan, paths, repeated)
     if (out_dir / _SUCCESS).exists():
         return out_dir
-    items = read_inputs(_items(plan.input_dir, paths), plan.max_document_bytes)
+    slot = slot_file(plan, paths, repeated)
+    previous = _previous_batch(slot)
+    by_path = {r.path: r.sha256 for r in plan.inputs}
+    hashes = {p: by_path[p] for p in paths}
+    args = (plan.input_dir, list(paths), plan.max_document_bytes, list(repeated), out_dir)
+    written = workers.call(write_batch, *args, previous=previous, hashes=hashes)
+    slot.parent.mkdir(parents=True, exist_ok=True)
+    slot.write_text(out_dir.name + "\n", encoding="utf-8")
+    return written
+
+
+def _previous_batch(slot: Path) -> Path | None:
+    if not slot.is_file():
+        return None
+    folder = slot.parent.parent / "batches" / slot.read_text(encoding="utf-8").strip()
+    return folder if (folder / _SUCCESS).exists() else None
+
+
+def write_batch(
+    input_dir: Path,
+    paths: Sequence[str],
+    max_bytes: int,
+    repeated: Sequence[str],
+    out_dir: Path,
+    *,
+    previous: Path | None = None,
+    hashes: dict[str, str | None] | None = None,
+) -> Path:
+    """``process_batch``' body, with picklable arguments for a worker process.
+
+    With ``previous`` (an older batch of the same paths) and the current ``hashes``, the
+    rows of files whose content is unchanged are copied from it and only the others are
+    read, cleaned and extracted: the same rows as a full rebuild, as every row of a file
+    depends only on its content, its path, the code and the corpus context (all equal).
+    """
+    kept = _unchanged_rows(previous, hashes) if previous and hashes else None
+    todo = [p for p in paths if kept is None or p not in kept[1]]
+    items = read_inputs(_items(input_dir, todo), max_bytes)
     tables = build_tables(items, frozenset(repeated))
+    if kept is not None:
+        tables = {
+            name: pa.concat_tables([kept[0][name], table.cast(kept[0][name].schema)])
+            for name, table in tables.items()
+        }
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -139,6 +204,40 @@ def process_batch(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) 
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
     return out_dir
+
+
+def _unchanged_rows(
+    previous: Path, hashes: dict[str, str | None]
+) -> tuple[dict[str, pa.Table], set[str]]:
+    """Rows of ``previous`` for the files whose sha256 is still the same, and their paths."""
+    tables = {
+        name: pq.read_table(previous / f"{name}.parquet", schema=batch_schema(name))
+        for name in BATCH_TABLES
+    }
+    same: set[str] = set()
+    doc_ids: list[str] = []
+    for name in ("documents", "quarantine"):
+        table = tables[name]
+        for path, sha in zip(
+            table["source_path"].to_pylist(), table["content_sha256"].to_pylist(), strict=True
+        ):
+            if sha is not None and hashes.get(path) == sha:
+                same.add(path)
+    docs = tables["documents"]
+    for path, doc in zip(docs["source_path"].to_pylist(), docs["doc_id"].to_pylist(), strict=True):
+        if path in same:
+            doc_ids.append(doc)
+    keep_docs = pa.array(doc_ids, pa.string())
+    kept = {
+        name: table.filter(pc.is_in(table["doc_id"], value_set=keep_docs))
+        for name, table in tables.items()
+        if name != "quarantine"
+    }
+    quarantine = tables["quarantine"]
+    kept["quarantine"] = quarantine.filter(
+        pc.is_in(quarantine["source_path"], value_set=pa.array(sorted(same), pa.string()))
+    )
+    return kept, same
 
 
 def _sorted(name: str, table: pa.Table) -> pa.Table:
@@ -168,6 +267,7 @@ def stage_release(plan: RunPlan, version: str, tables: dict[str, pa.Table]) -> P
     staged.mkdir(parents=True)
     described = {name: write_table(tables[name], staged / f"{name}.parquet") for name in TABLES}
     write_json(staged / MANIFEST, manifest(plan, version, described, validation=None))
+    crash_point("staged")
     return staged
 
 
@@ -190,7 +290,8 @@ def manifest(
 
 
 def validate_staged(plan: RunPlan, staged: Path) -> ValidationReport:
-    return validate_release(staged, plan.expectations_dir, staged / "validation")
+    """Suites, corpus assertions (against the parent in the manifest) and the accuracy gate."""
+    return validate_release(staged, plan.expectations_dir, staged / "validation", gold=plan.gold)
 
 
 def finish_release(plan: RunPlan, staged: Path, report: ValidationReport) -> Path:
@@ -207,4 +308,5 @@ def finish_release(plan: RunPlan, staged: Path, report: ValidationReport) -> Pat
     )
     (staged / "README.md").write_text(card.render(version, data, tables["documents"]), "utf-8")
     write_json(staged / "datapackage.json", datapackage(version, data["tables"]))
+    check_inputs_unchanged(plan.input_dir, plan.inputs, tables, plan.work_dir)
     return publish(plan.output_dir, staged, version)

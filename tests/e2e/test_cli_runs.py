@@ -28,6 +28,9 @@ def test_seeds_release_has_every_table_and_checksums_match(seeds_release: Path) 
         assert len(frame) == info["rows"]
     assert {i["path"] for i in manifest["inputs"]} == {p.name for p in SEEDS.iterdir()}
     assert all(v["success"] for v in manifest["validation"].values())
+    assert "corpus_assertions" in manifest["validation"]
+    results = json.loads((release / "validation" / "results.json").read_text())
+    assert results["suites"]["corpus_assertions"]["warnings"] == []
 
 
 def test_every_quote_is_its_source_slice(seeds_release: Path) -> None:
@@ -132,6 +135,54 @@ def test_failing_validation_publishes_nothing(tmp_path: Path, prefect_home: Path
     assert not (output / "releases").exists() or not any((output / "releases").iterdir())
     failed = list((output / "failed").iterdir())
     assert len(failed) == 1 and (failed[0] / "validation" / "results.json").is_file()
+
+
+def test_failing_assertion_and_accuracy_gate_publish_nothing(
+    tmp_path: Path, prefect_home: Path
+) -> None:
+    text = (
+        "Joint Statement\n\nOn May 9, 2024, the United States announced $65 million in "
+        "assistance and the transfer of nine helicopters to Peru.\n"
+    )
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(text)
+    expectations = tmp_path / "expectations"
+    shutil.copytree(PROJECT_ROOT / "expectations", expectations)
+    (expectations / "assertions.yaml").write_text(
+        "assertions:\n"
+        "  - {name: too_few_facts, check: min_facts_per_document, severity: failure,\n"
+        "     min_chars: 10, min_facts: 1000}\n"
+    )
+    # "nine" as a gold money record: a miss, so money F1 is 2/3
+    records = [("$65 million", 65e6), ("nine", None)]
+    gold = {
+        "money": [
+            {"doc": "a.txt", "quote": q, "char_start": text.index(q), "amount_usd": v}
+            for q, v in records
+        ],
+        "quantity": [],
+        "date": [],
+    }
+    (tmp_path / "gold.json").write_text(json.dumps(gold))
+    output = tmp_path / "out"
+    result = run_cli(
+        "run",
+        "--input",
+        str(tmp_path / "in"),
+        "--output",
+        str(output),
+        prefect_home=prefect_home,
+        PIPELINE_EXPECTATIONS=str(expectations),
+        PIPELINE_GOLD=str(tmp_path / "gold.json"),
+    )
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "too_few_facts on documents" in result.stderr
+    assert "min_f1 on money: F1 0.667" in result.stderr
+    assert not (output / "LATEST").exists() and not (output / "releases").exists()
+    [failed] = list((output / "failed").iterdir())
+    results = json.loads((failed / "validation" / "results.json").read_text())
+    assert not results["suites"]["corpus_assertions"]["success"]
+    assert not results["suites"]["accuracy"]["success"]
 
 
 def test_missing_input_folder_is_a_usage_error(tmp_path: Path, prefect_home: Path) -> None:

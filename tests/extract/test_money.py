@@ -346,3 +346,15 @@ def test_money_like_text_never_breaks(parts: list[str]) -> None:
     for fact in _money(text):
         assert 0 <= fact.start < fact.end <= len(text)
         assert fact.amount is None or fact.amount >= 0
+
+
+def test_zero_amounts_are_not_money_facts() -> None:
+    text = "Tariffs fell to $0 on 90 percent of goods, and $0.0 million was spent; $3 million more."
+    assert [(f.amount, text[f.start : f.end]) for f in _money(text)] == [
+        (3_000_000.0, "$3 million")
+    ]
+
+
+@given(st.lists(st.sampled_from([*_SEEDS, "$0", "US$ 0.00", " ", ". "]), max_size=10))
+def test_every_amount_is_positive(parts: list[str]) -> None:
+    assert all(f.amount is None or f.amount > 0 for f in _money("".join(parts)))

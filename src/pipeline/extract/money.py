@@ -109,7 +109,9 @@ def _amounts(text: str) -> list[_Amount]:
     amounts = [_amount(text, n) for n in numbers_in(text)]
     for i in range(len(amounts) - 1):
         amounts[i], amounts[i + 1] = _link_range(text, amounts[i], amounts[i + 1])
-    return [a for a in amounts if a.currency is not None]
+    # "$0" states no amount of money changing hands ("$0 in tariffs"): not a money fact,
+    # and the contract holds every amount > 0.
+    return [a for a in amounts if a.currency is not None and a.value > 0]
 
 
 def _sentence_of(sentences: list[tuple[int, int]], position: int, size: int) -> tuple[int, int]:

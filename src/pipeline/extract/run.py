@@ -77,10 +77,18 @@ def _row(
 _NOT_VALUES = frozenset({"start", "end", "extractor"})
 
 
+_VALUE_FIELDS: dict[type, tuple[str, ...]] = {
+    kind: tuple(f.name for f in dataclasses.fields(kind) if f.name not in _NOT_VALUES)
+    for kind in (MoneyFact, QuantityFact, DateFact)
+}
+
+
 def _values(fact: Fact) -> Row:
     if isinstance(fact, EntityFact):
         return {"entity_id": entity_id(fact.type, fact.name), "name": fact.name, "type": fact.type}
-    return {k: v for k, v in dataclasses.asdict(fact).items() if k not in _NOT_VALUES}
+    # getattr per field, not dataclasses.asdict: asdict deep-copies every value (slow, and
+    # the values are immutable scalars anyway)
+    return {name: getattr(fact, name) for name in _VALUE_FIELDS[type(fact)]}
 
 
 def _value_key(values: Row) -> str:

@@ -1,0 +1,71 @@
+"""Batches reuse the rows of unchanged files, and the pool runs batch bodies elsewhere."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline import stages, workers
+from pipeline.build import BATCH_TABLES
+from pipeline.plan import make_plan
+from pipeline.settings import Settings
+
+
+def _plan(input_dir: Path, output_dir: Path) -> stages.RunPlan:
+    return make_plan(Settings(input_dir=input_dir, output_dir=output_dir, batch_size=100))
+
+
+def _rows(folder: Path) -> dict[str, list[dict[str, object]]]:
+    out = {}
+    for name in BATCH_TABLES:
+        table: pa.Table = pq.read_table(folder / f"{name}.parquet")
+        out[name] = sorted(table.to_pylist(), key=repr)
+    return out
+
+
+def _build(input_dir: Path, output_dir: Path) -> tuple[Path, Path | None]:
+    plan = _plan(input_dir, output_dir)
+    (paths,) = plan.batches()
+    previous = stages._previous_batch(stages.slot_file(plan, paths, []))
+    return stages.process_batch(plan, paths, []), previous
+
+
+def test_a_changed_file_is_rebuilt_and_the_others_reused(seeds_dir: Path, tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    shutil.copytree(seeds_dir, inputs)
+    (inputs / "empty.txt").write_text("")  # quarantined rows are reused too
+    first, previous = _build(inputs, tmp_path / "out")
+    assert previous is None
+    changed = sorted(
+        p for p in inputs.iterdir() if p.suffix in {".md", ".txt"} and p.stat().st_size
+    )[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nIt added $7 million in 2024.\n")
+    second, previous = _build(inputs, tmp_path / "out")
+    assert previous == first and second != first
+    # the same rows as a build from scratch in an empty output folder
+    scratch, _ = _build(inputs, tmp_path / "scratch")
+    assert _rows(second) == _rows(scratch)
+    assert _rows(second) != _rows(first)
+    money = pq.read_table(second / "money.parquet").to_pylist()
+    assert any(r["quote"] == "$7 million" for r in money)
+
+
+def test_batches_built_in_worker_processes_equal_in_process_ones(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    here, _ = _build(seeds_dir, tmp_path / "here")
+    with workers.pool(2):
+        there, _ = _build(seeds_dir, tmp_path / "there")
+    assert _rows(here) == _rows(there)
+
+
+def test_call_runs_in_a_worker_process_only_inside_the_pool() -> None:
+    import os
+
+    assert workers.call(os.getpid) == os.getpid()
+    with workers.pool(2):
+        assert workers.call(os.getpid) != os.getpid()
+    assert workers.call(os.getpid) == os.getpid()
