@@ -26,11 +26,13 @@ def _rows(folder: Path) -> dict[str, list[dict[str, object]]]:
     return out
 
 
-def _build(input_dir: Path, output_dir: Path) -> tuple[Path, Path | None]:
+def _build(
+    input_dir: Path, output_dir: Path, repeated: tuple[str, ...] = ()
+) -> tuple[Path, Path | None]:
     plan = _plan(input_dir, output_dir)
     (paths,) = plan.batches()
-    previous = stages._previous_batch(stages.slot_file(plan, paths, []))
-    return stages.process_batch(plan, paths, []), previous
+    previous = stages._previous_batch(stages.slot_file(plan, paths, list(repeated)))
+    return stages.process_batch(plan, paths, list(repeated)), previous
 
 
 def test_a_changed_file_is_rebuilt_and_the_others_reused(seeds_dir: Path, tmp_path: Path) -> None:
@@ -69,3 +71,25 @@ def test_call_runs_in_a_worker_process_only_inside_the_pool() -> None:
     with workers.pool(2):
         assert workers.call(os.getpid) != os.getpid()
     assert workers.call(os.getpid) == os.getpid()
+
+
+def test_a_new_chrome_line_rebuilds_only_the_documents_that_hold_it(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    from pipeline.clean.boilerplate import line_key
+
+    inputs = tmp_path / "in"
+    shutil.copytree(seeds_dir, inputs)
+    target = sorted(inputs.iterdir())[0]
+    target.write_text(target.read_text(encoding="utf-8") + "\nHarbour office bulletin\n")
+    first, _ = _build(inputs, tmp_path / "out")
+    before = pq.read_table(first / "passages.parquet").to_pylist()
+    assert any("Harbour office bulletin" in p["text"] for p in before)
+    chrome = (line_key("Harbour office bulletin"),)
+    second, previous = _build(inputs, tmp_path / "out", chrome)
+    assert previous == first
+    scratch, _ = _build(inputs, tmp_path / "scratch", chrome)
+    assert _rows(second) == _rows(scratch)
+    # the line is chrome now: it is no longer in the document's passages
+    passages = pq.read_table(second / "passages.parquet").to_pylist()
+    assert not any("Harbour office bulletin" in p["text"] for p in passages)

@@ -50,6 +50,7 @@ from pipeline.validate import ValidationReport, validate_release
 from pipeline.validate.accuracy import GoldGate
 
 _SUCCESS = "_SUCCESS"
+_SIGNATURES = "chrome_signatures.parquet"  # per document: see chrome_signature
 _SORT_KEYS: dict[str, list[str]] = {
     "documents": ["source_path"],
     "passages": ["doc_id", "ordinal"],
@@ -110,10 +111,22 @@ def short_line_counts(input_dir: Path, paths: Sequence[str], max_bytes: int) -> 
     counts: Counter[str] = Counter()
     for doc in read_inputs(_items(input_dir, paths), max_bytes):
         if isinstance(doc, Document):
-            body = base_text(doc)[doc.body_start :]
-            keys = {line_key(line) for line in body.splitlines()}
+            keys = line_keys(doc)
             counts.update(k for k in keys if k and len(k.split()) <= max_words)
     return dict(counts)
+
+
+def line_keys(doc: Document) -> set[str]:
+    """The normalised keys of the lines of a document's body (as chrome detection sees them)."""
+    return {line_key(line) for line in base_text(doc)[doc.body_start :].splitlines()}
+
+
+def chrome_signature(doc: Document, repeated: frozenset[str]) -> str:
+    """Hash of the corpus-wide repeated lines this document contains: all that its rows
+    depend on of the corpus, so a document whose content and signature are unchanged has
+    unchanged rows even when the repeated lines of other documents changed."""
+    mine = sorted(line_keys(doc) & repeated)
+    return hashlib.sha256("\n".join(mine).encode()).hexdigest()[:16]
 
 
 def repeated_from_counts(batch_counts: Sequence[dict[str, int]]) -> list[str]:
@@ -137,12 +150,14 @@ def batch_cache_key(out_dir: Path) -> str | None:
 def slot_file(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> Path:
     """Where the last batch built for these paths (any content) is named.
 
-    A batch's folder is keyed by its files' content; its slot by their names alone, with
-    the code and corpus context. When a few files of a batch change, the new batch finds
-    the old one through its slot and reuses the rows of every file whose hash is unchanged.
+    A batch's folder is keyed by its files' content and the corpus context; its slot by
+    their names and the code alone. When a few files of a batch change, the new batch finds
+    the old one through its slot and reuses the rows of every file whose content and chrome
+    signature are unchanged.
     """
-    context = hashlib.sha256("\n".join(repeated).encode()).hexdigest()
-    payload = "\n".join([plan.code_version, str(plan.max_document_bytes), context, *paths])
+    del repeated  # checked per document (chrome_signature), so one new chrome line
+    # somewhere in the corpus does not force a rebuild of every batch
+    payload = "\n".join([plan.code_version, str(plan.max_document_bytes), *paths])
     return plan.work_dir / "slots" / hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
@@ -186,10 +201,16 @@ def write_batch(
     read, cleaned and extracted: the same rows as a full rebuild, as every row of a file
     depends only on its content, its path, the code and the corpus context (all equal).
     """
-    kept = _unchanged_rows(previous, hashes) if previous and hashes else None
-    todo = [p for p in paths if kept is None or p not in kept[1]]
-    items = read_inputs(_items(input_dir, todo), max_bytes)
-    tables = build_tables(items, frozenset(repeated))
+    chrome = frozenset(repeated)
+    items = list(read_inputs(_items(input_dir, paths), max_bytes))
+    signatures = {
+        item.source_path: chrome_signature(item, chrome)
+        for item in items
+        if isinstance(item, Document)
+    }
+    kept = _unchanged_rows(previous, hashes, signatures) if previous and hashes else None
+    todo = [item for item in items if kept is None or item.source_path not in kept[1]]
+    tables = build_tables(todo, chrome)
     if kept is not None:
         tables = {
             name: pa.concat_tables([kept[0][name], table.cast(kept[0][name].schema)])
@@ -200,6 +221,16 @@ def write_batch(
     tmp.mkdir(parents=True)
     for name, table in tables.items():
         pq.write_table(table, tmp / f"{name}.parquet")
+    paths_column = sorted(signatures)
+    pq.write_table(
+        pa.table(
+            {
+                "source_path": pa.array(paths_column, pa.string()),
+                "signature": pa.array([signatures[p] for p in paths_column], pa.string()),
+            }
+        ),
+        tmp / _SIGNATURES,
+    )
     (tmp / _SUCCESS).touch()
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
@@ -207,13 +238,18 @@ def write_batch(
 
 
 def _unchanged_rows(
-    previous: Path, hashes: dict[str, str | None]
-) -> tuple[dict[str, pa.Table], set[str]]:
-    """Rows of ``previous`` for the files whose sha256 is still the same, and their paths."""
+    previous: Path, hashes: dict[str, str | None], signatures: dict[str, str]
+) -> tuple[dict[str, pa.Table], set[str]] | None:
+    """Rows of ``previous`` for the files whose sha256 (and, for documents, chrome
+    signature) is still the same, and their paths; None when ``previous`` is unusable."""
+    if not (previous / _SIGNATURES).is_file():
+        return None
     tables = {
         name: pq.read_table(previous / f"{name}.parquet", schema=batch_schema(name))
         for name in BATCH_TABLES
     }
+    old = pq.read_table(previous / _SIGNATURES).to_pydict()
+    old_signatures = dict(zip(old["source_path"], old["signature"], strict=True))
     same: set[str] = set()
     doc_ids: list[str] = []
     for name in ("documents", "quarantine"):
@@ -221,7 +257,9 @@ def _unchanged_rows(
         for path, sha in zip(
             table["source_path"].to_pylist(), table["content_sha256"].to_pylist(), strict=True
         ):
-            if sha is not None and hashes.get(path) == sha:
+            if sha is None or hashes.get(path) != sha:
+                continue
+            if name == "quarantine" or old_signatures.get(path) == signatures.get(path):
                 same.add(path)
     docs = tables["documents"]
     for path, doc in zip(docs["source_path"].to_pylist(), docs["doc_id"].to_pylist(), strict=True):
