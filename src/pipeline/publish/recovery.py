@@ -14,11 +14,18 @@ any moment leaves at most:
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
-from pipeline.publish.release import LATEST, MANIFEST, RELEASES, STAGING, TRASH, replace_latest
+from pipeline.publish.release import (
+    LATEST,
+    MANIFEST,
+    RELEASES,
+    STAGING,
+    TRASH,
+    fsync_dir,
+    replace_latest,
+)
 
 WORK = ".work"
 
@@ -65,7 +72,7 @@ def recover(output: Path) -> list[str]:
                 f"removed {len(partial)} partial work folder(s) of interrupted runs under {WORK}/"
             )
     if done:
-        _fsync_dir(output)
+        fsync_dir(output)
     return done
 
 
@@ -74,11 +81,3 @@ def discard_staging(output: Path) -> None:
     staging = output / STAGING
     for path in staging.iterdir() if staging.is_dir() else []:
         shutil.rmtree(path, ignore_errors=True)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -109,10 +109,10 @@ def _fsync_tree(root: Path) -> None:
         if path.is_file():
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
-    _fsync_dir(root)
+    fsync_dir(root)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -140,7 +140,7 @@ def publish(output: Path, staged: Path, version: str) -> Path:
     except OSError as err:
         tmp.unlink(missing_ok=True)
         raise _naming(err, target) from err
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     crash_point("renamed")
     try:
         os.replace(tmp, output / LATEST)
@@ -148,7 +148,7 @@ def publish(output: Path, staged: Path, version: str) -> Path:
         os.rename(target, staged)  # not published after all
         tmp.unlink(missing_ok=True)
         raise _naming(err, output / LATEST) from err
-    _fsync_dir(output)
+    fsync_dir(output)
     return target
 
 
@@ -169,7 +169,7 @@ def write_latest_tmp(output: Path, version: str) -> Path:
 def replace_latest(output: Path, tmp: Path) -> None:
     """Atomically make ``tmp`` the new LATEST (readers see the old or the new name)."""
     os.replace(tmp, output / LATEST)
-    _fsync_dir(output)
+    fsync_dir(output)
 
 
 def keep_failed(output: Path, staged: Path, version: str) -> Path:
