@@ -103,8 +103,10 @@ def release_flow(
         )
         version = new_version(plan.output_dir, dt.datetime.now(dt.UTC), plan.run_fingerprint)
         batches = plan.batches()
-    # A pool only pays when there are batches to share out (spawning costs ~1 s a worker).
-    with workers.pool(min(workers_count, len(batches))):
+    # Batch bodies always run in worker processes: there they run in a main thread, where
+    # the per-document time limit (a signal) works; more than one only pays with batches
+    # to share out (spawning costs about a second a worker).
+    with workers.pool(max(1, min(workers_count, len(batches)))):
         with _timed(seconds, "count_lines"):
             counts = [count_lines.submit(plan, paths) for paths in batches]
             repeated = stages.repeated_from_counts([c.result() for c in counts])

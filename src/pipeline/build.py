@@ -16,20 +16,42 @@ from pipeline.extract.run import document_context, extract_document
 from pipeline.extract.topics import passage_topics
 from pipeline.metadata import DocumentMetadata, describe
 from pipeline.schemas import to_arrow
+from pipeline.timelimit import TimeLimitExceeded, time_limit
 
 Row = dict[str, Any]
 BATCH_TABLES = ("documents", "passages", "money", "quantities", "dates", "entities", "quarantine")
 
 
 def build_tables(
-    items: Iterable[Document | Rejection], repeated: frozenset[str] = frozenset()
+    items: Iterable[Document | Rejection],
+    repeated: frozenset[str] = frozenset(),
+    document_timeout: float | None = None,
 ) -> dict[str, pa.Table]:
-    """Every table's rows for a batch of read inputs."""
+    """Every table's rows for a batch of read inputs.
+
+    A document that takes longer than ``document_timeout`` seconds is quarantined
+    ('timeout') and the batch goes on (see ``pipeline.timelimit``).
+    """
     rows: dict[str, list[Row]] = {name: [] for name in BATCH_TABLES}
     for item in items:
-        for name, new_rows in _rows_for(item, repeated).items():
+        try:
+            with time_limit(document_timeout):
+                found = _rows_for(item, repeated)
+        except TimeLimitExceeded as err:
+            found = {"quarantine": [_timeout_row(item, err)]}
+        for name, new_rows in found.items():
             rows[name].extend(new_rows)
     return {name: to_arrow(name, rows[name], batch=True) for name in BATCH_TABLES}
+
+
+def _timeout_row(item: Document | Rejection, err: TimeLimitExceeded) -> Row:
+    message = (
+        f"{item.source_path}: processing {err}: quarantined so the run goes on "
+        "(raise PIPELINE_DOCUMENT_TIMEOUT to let it finish)"
+    )
+    return rejection_row(
+        Rejection(item.source_path, "extract", "timeout", message, item.bytes, item.content_sha256)
+    )
 
 
 def _rows_for(item: Document | Rejection, repeated: frozenset[str]) -> dict[str, list[Row]]:

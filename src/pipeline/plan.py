@@ -29,4 +29,5 @@ def make_plan(settings: Settings) -> RunPlan:
         max_document_bytes=settings.max_document_bytes,
         batch_size=settings.batch_size,
         gold=None if gold is None else GoldGate(gold.resolve(), settings.gold_min_f1),
+        document_timeout=settings.document_timeout or None,
     )

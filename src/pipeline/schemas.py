@@ -32,6 +32,7 @@ QUARANTINE_REASONS = (
     "too_large",
     "no_text",
     "processing_error",
+    "timeout",
 )
 
 

@@ -50,6 +50,11 @@ class Settings:
     )
     # Documents per Prefect task: task overhead is milliseconds, so batches stay large.
     batch_size: int = field(default_factory=lambda: _env_int("PIPELINE_BATCH_SIZE", 500))
+    # Seconds one document may take to clean and extract before it is quarantined
+    # ('timeout'); 0 turns the limit off. Generous: a 50 MB text takes about two minutes.
+    document_timeout: float = field(
+        default_factory=lambda: _env_float("PIPELINE_DOCUMENT_TIMEOUT", 300.0)
+    )
     # Processes that read, clean and extract batches (1: all in the flow's process).
     # Not part of the fingerprint: the worker count never changes a release's content.
     workers: int = field(default_factory=lambda: _env_int("PIPELINE_WORKERS", os.cpu_count() or 1))
@@ -68,7 +73,10 @@ class Settings:
         The gold file's content and threshold count only when a gold file is configured, so
         turning the gate on (or changing the gold) re-runs an otherwise unchanged release.
         """
-        config: dict[str, object] = {"max_document_bytes": self.max_document_bytes}
+        config: dict[str, object] = {
+            "max_document_bytes": self.max_document_bytes,
+            "document_timeout": self.document_timeout,
+        }
         if self.gold_file is not None:
             config["gold"] = {"sha256": _sha256(self.gold_file), "min_f1": self.gold_min_f1}
         return config

@@ -75,6 +75,7 @@ class RunPlan:
     max_document_bytes: int
     batch_size: int
     gold: GoldGate | None = None  # the optional accuracy gate (PIPELINE_GOLD)
+    document_timeout: float | None = None  # seconds per document (PIPELINE_DOCUMENT_TIMEOUT)
 
     @property
     def work_dir(self) -> Path:
@@ -171,7 +172,13 @@ def process_batch(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) 
     by_path = {r.path: r.sha256 for r in plan.inputs}
     hashes = {p: by_path[p] for p in paths}
     args = (plan.input_dir, list(paths), plan.max_document_bytes, list(repeated), out_dir)
-    written = workers.call(write_batch, *args, previous=previous, hashes=hashes)
+    written = workers.call(
+        write_batch,
+        *args,
+        previous=previous,
+        hashes=hashes,
+        document_timeout=plan.document_timeout,
+    )
     slot.parent.mkdir(parents=True, exist_ok=True)
     slot.write_text(out_dir.name + "\n", encoding="utf-8")
     return written
@@ -193,6 +200,7 @@ def write_batch(
     *,
     previous: Path | None = None,
     hashes: dict[str, str | None] | None = None,
+    document_timeout: float | None = None,
 ) -> Path:
     """``process_batch``' body, with picklable arguments for a worker process.
 
@@ -210,7 +218,7 @@ def write_batch(
     }
     kept = _unchanged_rows(previous, hashes, signatures) if previous and hashes else None
     todo = [item for item in items if kept is None or item.source_path not in kept[1]]
-    tables = build_tables(todo, chrome)
+    tables = build_tables(todo, chrome, document_timeout)
     if kept is not None:
         tables = {
             name: pa.concat_tables([kept[0][name], table.cast(kept[0][name].schema)])

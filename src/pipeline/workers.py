@@ -26,9 +26,9 @@ _pool: ProcessPoolExecutor | None = None
 
 @contextmanager
 def pool(workers: int) -> Iterator[None]:
-    """Run ``call`` in ``workers`` processes inside this block (in-process when <= 1)."""
+    """Run ``call`` in ``workers`` processes inside this block (in-process when 0)."""
     global _pool
-    if workers <= 1:
+    if workers <= 0:
         yield
         return
     executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
