@@ -180,7 +180,14 @@ def similarity(a: frozenset[str], b: frozenset[str], idf: Mapping[str, float]) -
     Overlap rather than Jaccard: a fact sheet restates a joint statement's sentence
     inside a longer one, and the extra clauses must not hide the shared core.
     """
-    smaller = min(_weight(a, idf), _weight(b, idf))
+    return _overlap(a, b, min(_weight(a, idf), _weight(b, idf)), idf)
+
+
+def _overlap(
+    a: frozenset[str], b: frozenset[str], smaller: float, idf: Mapping[str, float]
+) -> float:
+    """``similarity`` given the lighter set's weight (computed once per fact by callers
+    that compare each fact with many others)."""
     if smaller == 0:
         return 1.0 if a == b else 0.0
     return _weight(a & b, idf) / smaller
@@ -232,6 +239,7 @@ def candidate_links(
     for i, fact in enumerate(facts):
         by_bucket.setdefault(fact.bucket, []).append(i)
     links = []
+    weights = [_weight(f.terms, idf) for f in facts]
     for members in by_bucket.values():
         for i, j in _candidate_pairs(facts, members, idf):
             a, b = facts[i], facts[j]
@@ -241,7 +249,7 @@ def candidate_links(
             # within which only nested values (2026 ⊃ 2026-05 ⊃ 2026-05-02) link.
             if a.kind == "dates" and not values_compatible(a.kind, a.value, b.value):
                 continue
-            score = similarity(a.terms, b.terms, idf)
+            score = _overlap(a.terms, b.terms, min(weights[i], weights[j]), idf)
             if score >= SIMILARITY_THRESHOLD:
                 links.append((score, i, j))
     return sorted(links, key=lambda link: (-link[0], link[1], link[2]))
