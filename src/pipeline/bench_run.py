@@ -102,15 +102,13 @@ def dedup_scores(corpus: Corpus, release: Path) -> dict[str, Any]:
     restricts recall to the copies the issue's target speaks of (edit rate ≤ 10 %, which
     keeps the 2-word shingle Jaccard above about 0.8 in this corpus).
     """
-    docs = pq.read_table(release / "documents.parquet", columns=["doc_id", "source_path"])
-    dup = pq.read_table(release / "documents.parquet", columns=["duplicate_of"])
-    index = {
-        d: _index(p)
-        for d, p in zip(docs["doc_id"].to_pylist(), docs["source_path"].to_pylist(), strict=True)
-    }
+    docs = pq.read_table(
+        release / "documents.parquet", columns=["doc_id", "source_path", "duplicate_of"]
+    ).to_pydict()
+    index = {d: _index(p) for d, p in zip(docs["doc_id"], docs["source_path"], strict=True)}
     group = {
         index[d]: index[c]
-        for d, c in zip(docs["doc_id"].to_pylist(), dup["duplicate_of"].to_pylist(), strict=True)
+        for d, c in zip(docs["doc_id"], docs["duplicate_of"], strict=True)
         if c is not None
     }
     family, kind = corpus.family, corpus.kind

@@ -1,0 +1,64 @@
+"""pipeline bench run: the synthetic corpus, its changes and the dedup scores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.bench_run import change_documents, dedup_scores, file_name, write_corpus
+from pipeline.cli import main
+from pipeline.dedup.synthetic import Corpus
+
+
+def _corpus() -> Corpus:
+    texts = ["Peru got $5 million in 2012.", "Peru got $5 million in 2012.", "Other text 2020."]
+    return Corpus(texts, [0, 0, 2], ["original", "exact", "original"], [0.0, 0.0, 0.0])
+
+
+def test_written_corpus_is_deterministic_and_changes_hit_the_chosen_share(tmp_path: Path) -> None:
+    corpus = _corpus()
+    write_corpus(corpus, tmp_path / "a", seed=1)
+    write_corpus(corpus, tmp_path / "b", seed=1)
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == [file_name(i) for i in range(3)]
+    assert all((tmp_path / "a" / n).read_text() == (tmp_path / "b" / n).read_text() for n in names)
+    before = {n: (tmp_path / "a" / n).read_text() for n in names}
+    changed = change_documents(tmp_path / "a", 3, 0.34, seed=1)
+    assert len(changed) == 1
+    assert [n for n in names if (tmp_path / "a" / n).read_text() != before[n]] == changed
+
+
+def _release(tmp_path: Path, duplicate_of: list[str | None]) -> Path:
+    table = pa.table(
+        {
+            "doc_id": ["d0", "d1", "d2"],
+            "source_path": [file_name(i) for i in range(3)],
+            "duplicate_of": pa.array(duplicate_of, pa.string()),
+        }
+    )
+    pq.write_table(table, tmp_path / "documents.parquet")
+    return tmp_path
+
+
+def test_dedup_scores_count_right_links_and_found_copies(tmp_path: Path) -> None:
+    found = dedup_scores(_corpus(), _release(tmp_path, [None, "d0", None]))
+    assert (found["precision"], found["recall"], found["links"]) == (1.0, 1.0, 1)
+    wrong = dedup_scores(_corpus(), _release(tmp_path, [None, "d2", None]))
+    assert (wrong["precision"], wrong["recall"]) == (0.0, 0.0)
+
+
+@pytest.mark.slow
+def test_bench_run_prints_the_full_run_and_the_noop_rerun(
+    seeds_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["bench", "run", "--docs", "40", "--mode", "noop", "--workers", "2"]
+    assert main([*argv, "--input", str(seeds_dir), "--work-dir", str(tmp_path)]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["full"]["status"] == "published"
+    assert report["rerun"]["status"] == "up_to_date"
+    assert {"read_clean_extract", "validate"} <= set(report["full"]["stages"])
+    assert report["dedup"]["planted"] == 8 and report["dedup"]["precision"] in (None, 1.0)
