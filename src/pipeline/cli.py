@@ -147,6 +147,10 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     _add_ops_commands(commands, defaults)
+    from pipeline import commands as extra_commands
+
+    for module in extra_commands.modules():
+        module.register(commands, defaults)
 
     bench = commands.add_parser(
         "bench",
@@ -324,7 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rollback": _rollback,
         "gc": _gc,
     }
-    return handlers[args.command](args)
+    handler = getattr(args, "handler", None) or handlers[args.command]
+    code: int = handler(args)
+    return code
 
 
 @contextlib.contextmanager

@@ -31,8 +31,7 @@ from pipeline.dedup.near import mark_duplicates
 from pipeline.document import Document
 from pipeline.faults import crash_point
 from pipeline.ingest.readers import InputFile, discover, input_file, read_inputs
-from pipeline.publish import card, changelog
-from pipeline.publish.datapackage import datapackage
+from pipeline.publish.docs import write_release_docs
 from pipeline.publish.fingerprint import InputRecord, hash_input
 from pipeline.publish.recheck import check_inputs_unchanged
 from pipeline.publish.release import (
@@ -349,10 +348,6 @@ def finish_release(plan: RunPlan, staged: Path, report: ValidationReport) -> Pat
     parent_dir = plan.output_dir / RELEASES / parent if parent else None
     tables = {name: pq.read_table(staged / f"{name}.parquet") for name in TABLES}
     write_json(staged / MANIFEST, data)
-    (staged / "CHANGELOG.md").write_text(
-        changelog.render(version, parent, changelog.changes(parent_dir, tables)), "utf-8"
-    )
-    (staged / "README.md").write_text(card.render(version, data, tables["documents"]), "utf-8")
-    write_json(staged / "datapackage.json", datapackage(version, data["tables"]))
+    write_release_docs(staged, data, parent_dir, tables)
     check_inputs_unchanged(plan.input_dir, plan.inputs, tables, plan.work_dir)
     return publish(plan.output_dir, staged, version)

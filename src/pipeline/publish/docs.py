@@ -1,0 +1,24 @@
+"""The human-facing files of a release: changelog, dataset card, datapackage descriptor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.publish import card, changelog
+from pipeline.publish.datapackage import datapackage
+from pipeline.publish.release import write_json
+
+
+def write_release_docs(
+    staged: Path, manifest: dict[str, Any], parent_dir: Path | None, tables: dict[str, pa.Table]
+) -> None:
+    """Write every descriptive file of a validated release into its staging folder."""
+    version, parent = manifest["version"], manifest["parent_version"]
+    (staged / "CHANGELOG.md").write_text(
+        changelog.render(version, parent, changelog.changes(parent_dir, tables)), "utf-8"
+    )
+    (staged / "README.md").write_text(card.render(version, manifest, tables["documents"]), "utf-8")
+    write_json(staged / "datapackage.json", datapackage(version, manifest["tables"]))
