@@ -13,9 +13,12 @@ import pytest
 from pipeline.claims import (
     SIMILARITY_THRESHOLD,
     Fact,
+    LeaderIndex,
     build_claims,
-    candidate_links,
     content_terms,
+    contexts,
+    fact_terms,
+    group_facts,
     idf_weights,
     similarity,
     values_compatible,
@@ -267,32 +270,79 @@ def test_date_values_are_compatible_when_one_contains_the_other() -> None:
     assert not values_compatible("quantities", "9 helicopters", "10 helicopters")
 
 
-def test_prefix_filtering_finds_every_link_a_full_comparison_finds() -> None:
-    rng = random.Random(3)
+def _random_date_facts(rng: random.Random, n: int) -> list[Fact]:
     vocab = [f"word{i}" for i in range(12)]
-    for _ in range(20):
-        facts = []
-        for i in range(40):
-            sentence = " ".join(rng.choice(vocab) for _ in range(rng.choice([0, 1, 3, 6])))
-            iso = rng.choice(["2024", "2024-05", "2024-05-02"])
-            doc = f"d{rng.randrange(8)}"
-            terms = content_terms(sentence, iso)
-            facts.append(
-                Fact(
-                    "dates", f"f{i:03d}", doc, doc, doc, 0, iso, "2024", None, iso, sentence, terms
-                )
-            )
-        idf = idf_weights(facts)
-        full = sorted(
-            (
-                (similarity(a.terms, b.terms, idf), i, j)
-                for i, a in enumerate(facts)
-                for j, b in enumerate(facts)
-                if i < j and a.doc_id != b.doc_id and values_compatible("dates", a.value, b.value)
-            ),
-            key=lambda link: (-link[0], link[1], link[2]),
+    facts = []
+    for i in range(n):
+        sentence = " ".join(rng.choice(vocab) for _ in range(rng.choice([0, 1, 3, 6])))
+        iso = rng.choice(["2024", "2024-05", "2024-05-02"])
+        doc = f"d{rng.randrange(8)}"
+        terms = content_terms(sentence, iso)
+        facts.append(
+            Fact("dates", f"f{i:03d}", doc, doc, doc, 0, iso, "2024", None, iso, sentence, terms)
         )
-        assert candidate_links(facts, idf) == [x for x in full if x[0] >= SIMILARITY_THRESHOLD]
+    return facts
+
+
+def test_prefix_filtering_finds_every_leader_a_full_comparison_finds() -> None:
+    rng = random.Random(3)
+    for _ in range(20):
+        facts = _random_date_facts(rng, 40)
+        idf = idf_weights(facts)
+        found = contexts(facts)
+        index = LeaderIndex(idf)
+        leaders, probes = found[:20], found[20:]
+        for n, leader in enumerate(leaders):
+            index.add(n, leader.terms)
+        for probe in probes:
+            reaching = {
+                n
+                for n, leader in enumerate(leaders)
+                if similarity(probe.terms, leader.terms, idf) >= SIMILARITY_THRESHOLD
+            }
+            assert reaching <= index.candidates(probe.terms)
+
+
+def test_groups_hold_one_fact_per_document_and_only_linkable_facts() -> None:
+    rng = random.Random(5)
+    for _ in range(20):
+        facts = _random_date_facts(rng, 60)
+        idf = idf_weights(facts)
+        groups = group_facts(facts, idf)
+        assert sorted(i for g in groups for i in g) == list(range(len(facts)))
+        for group in groups:
+            assert len({facts[i].doc_id for i in group}) == len(group)
+            if len(group) > 1:  # every member is close enough to another member
+                for i in group:
+                    assert any(
+                        values_compatible("dates", facts[i].value, facts[j].value)
+                        and similarity(facts[i].terms, facts[j].terms, idf) >= SIMILARITY_THRESHOLD
+                        for j in group
+                        if j != i
+                    )
+
+
+def test_a_sentence_copied_into_many_documents_is_one_claim() -> None:
+    sentence = "The embassy opened a new consular section in Lima in 2024."
+    facts = [
+        Fact(
+            "dates",
+            f"f{i:04d}",
+            f"d{i}",
+            f"d{i}",
+            f"d{i}.txt",
+            0,
+            "2024",
+            "2024",
+            None,
+            "2024",
+            sentence,
+            content_terms(sentence, "2024"),
+        )
+        for i in range(2000)
+    ]
+    groups = group_facts(facts, idf_weights(facts))
+    assert [len(g) for g in groups] == [2000]
 
 
 # --- the seeds ---------------------------------------------------------------------------
@@ -395,3 +445,12 @@ def test_seed_claims_are_deterministic(seed_tables: dict[str, pa.Table], tmp_pat
     assert again["claims"].equals(seed_tables["claims"])
     for kind in ("money", "quantities", "dates", "entities"):
         assert again[kind].equals(seed_tables[kind])
+
+
+def test_terms_from_the_batches_give_the_same_claims(seed_tables: dict[str, pa.Table]) -> None:
+    computed = build_claims(seed_tables)
+    given = build_claims(seed_tables, fact_terms(seed_tables))
+    assert given["claims"].equals(computed["claims"])
+    assert fact_terms(seed_tables).num_rows == sum(
+        seed_tables[k].num_rows for k in ("money", "quantities", "dates")
+    )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from pipeline import stages, workers
 from pipeline.build import BATCH_TABLES
+from pipeline.document import Document, Rejection
+from pipeline.ingest.readers import InputFile
 from pipeline.plan import make_plan
 from pipeline.settings import Settings
 
@@ -93,3 +97,28 @@ def test_a_new_chrome_line_rebuilds_only_the_documents_that_hold_it(
     # the line is chrome now: it is no longer in the document's passages
     passages = pq.read_table(second / "passages.parquet").to_pylist()
     assert not any("Harbour office bulletin" in p["text"] for p in passages)
+
+
+def test_line_counts_reread_only_changed_files(
+    seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = tmp_path / "in"
+    shutil.copytree(seeds_dir, inputs)
+    plan = _plan(inputs, tmp_path / "out")
+    (paths,) = plan.batches()
+    first = stages.count_short_lines(plan, paths)
+    changed = sorted(p for p in inputs.iterdir() if p.suffix in {".md", ".txt"})[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nShare this page\n")
+    read: list[str] = []
+    real = stages.read_inputs
+
+    def recording(items: list[InputFile], max_bytes: int) -> Iterator[Document | Rejection]:
+        read.extend(item.path for item in items)
+        return real(items, max_bytes)
+
+    monkeypatch.setattr(stages, "read_inputs", recording)
+    plan = _plan(inputs, tmp_path / "out")
+    second = stages.count_short_lines(plan, paths)
+    assert read == [changed.name]
+    fresh = stages.count_short_lines(_plan(inputs, tmp_path / "fresh"), paths)
+    assert second == fresh != first

@@ -10,8 +10,9 @@ when their values are compatible (money: currency, amount and period equal;
 quantities: value and unit lemma equal; dates: one ISO value is the other or contains
 it, e.g. ``2026`` and ``2026-05-02``) and the IDF-weighted overlap of their sentences'
 content-word stems (shared weight over the lighter set's weight) is at least the
-threshold. Links are taken strongest first (Kruskal-style) and two groups merge only if
-they share no document, so a document never confirms itself; copies of a document
+threshold. Facts join claims by leader clustering (``group_facts``: each fact joins the
+most similar claim leader, never a claim holding a fact of its own document), linear in
+the number of facts, so a document never confirms itself; copies of a document
 (``documents.duplicate_of``) are different documents here but one independent source in
 ``n_independent_sources``.
 
@@ -134,11 +135,74 @@ def _canonical_of(documents: pa.Table) -> dict[str, str]:
     return {d: (dup or d) for d, dup in zip(ids, dups, strict=True)}
 
 
-def load_facts(kind: str, table: pa.Table, canonical: Mapping[str, str]) -> list[Fact]:
-    """The rows of one fact table as ``Fact`` records, sorted by a row-order-free key."""
+_VALUE_COLUMNS = {
+    "money": ("amount", "currency", "period"),
+    "quantities": ("value", "unit"),
+    "dates": ("iso",),
+}
+_FACT_COLUMNS = ("fact_id", "doc_id", "source_path", "char_start", "quote", "sentence")
+
+
+def fact_terms(tables: Mapping[str, pa.Table]) -> pa.Table:
+    """fact_id and sorted context terms of every fact of the claim kinds.
+
+    Computed in the batch workers, where the facts are made: in parallel, and kept with
+    the batch so a rerun does not recompute them for unchanged documents.
+    """
+    ids: list[str] = []
+    terms: list[list[str]] = []
+    for kind in CLAIM_KINDS:
+        table = tables[kind]
+        cache: dict[tuple[str, str], list[str]] = {}  # copied sentences are common
+        columns = [table.column(c).to_pylist() for c in ("fact_id", "sentence", "quote")]
+        for fact_id, sentence, quote in zip(*columns, strict=True):
+            key = (sentence, quote)
+            if key not in cache:
+                cache[key] = sorted(content_terms(sentence, quote))
+            ids.append(fact_id)
+            terms.append(cache[key])
+    return pa.table(
+        {"fact_id": pa.array(ids, pa.string()), "terms": pa.array(terms, pa.list_(pa.string()))}
+    )
+
+
+def terms_by_fact(table: pa.Table) -> dict[str, frozenset[str]]:
+    """``fact_terms`` rows as a mapping; equal term sets share one object (memory)."""
+    shared: dict[tuple[str, ...], frozenset[str]] = {}
+    out: dict[str, frozenset[str]] = {}
+    for fact_id, terms in zip(
+        table.column("fact_id").to_pylist(), table.column("terms").to_pylist(), strict=True
+    ):
+        key = tuple(terms)
+        found = shared.get(key)
+        if found is None:
+            found = shared[key] = frozenset(key)
+        out[fact_id] = found
+    return out
+
+
+def load_facts(
+    kind: str,
+    table: pa.Table,
+    canonical: Mapping[str, str],
+    known_terms: Mapping[str, frozenset[str]] | None = None,
+) -> list[Fact]:
+    """The rows of one fact table as ``Fact`` records, sorted by a row-order-free key.
+
+    ``known_terms`` (from ``fact_terms``) saves recomputing each fact's context terms.
+    """
+    wanted = [c for c in (*_FACT_COLUMNS, *_VALUE_COLUMNS[kind]) if c in table.column_names]
+    columns = table.select(wanted).to_pydict()
+    terms_of: dict[tuple[str, str], frozenset[str]] = {}  # copied sentences are common
+    known = known_terms or {}
     facts = []
-    for row in table.to_pylist():
+    for n in range(table.num_rows):
+        row = {name: values[n] for name, values in columns.items()}
         value, bucket = value_key(kind, row)
+        key = (row["sentence"], row["quote"])
+        terms = known.get(row["fact_id"]) or terms_of.get(key)
+        if terms is None:
+            terms = terms_of[key] = content_terms(*key)
         facts.append(
             Fact(
                 kind=kind,
@@ -152,7 +216,7 @@ def load_facts(kind: str, table: pa.Table, canonical: Mapping[str, str]) -> list
                 period=row.get("period"),
                 quote=row["quote"],
                 sentence=row["sentence"],
-                terms=content_terms(row["sentence"], row["quote"]),
+                terms=terms,
             )
         )
     return sorted(facts, key=lambda f: f.fact_id)
@@ -211,72 +275,120 @@ def prefix_terms(terms: frozenset[str], idf: Mapping[str, float]) -> list[str]:
     return prefix
 
 
-def _candidate_pairs(
-    facts: Sequence[Fact], members: Sequence[int], idf: Mapping[str, float]
-) -> set[tuple[int, int]]:
-    """Pairs (i < j) of one bucket that may reach the threshold; every such pair is here."""
-    weight = {i: (_weight(facts[i].terms, idf), i) for i in members}
-    empty = [i for i in members if not facts[i].terms]  # only an empty set can match them
-    pairs = {(i, j) for x, i in enumerate(empty) for j in empty[x + 1 :]}
-    index: dict[str, list[int]] = {}
-    for i in members:
-        for term in prefix_terms(facts[i].terms, idf):
-            index.setdefault(term, []).append(i)
-    for j in members:
-        for term in facts[j].terms:
-            # i is the lighter of the pair (ties by index), so its prefix is the one to hit
-            pairs.update(
-                (min(i, j), max(i, j)) for i in index.get(term, ()) if weight[i] < weight[j]
-            )
-    return pairs
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Facts of one bucket with the same value and the same context terms.
+
+    They are compared with other facts once, as one: a sentence copied into hundreds of
+    documents costs one comparison, not one per copy.
+    """
+
+    kind: str
+    bucket: str
+    value: str
+    terms: frozenset[str]
+    members: tuple[int, ...]  # fact indices, ascending
 
 
-def candidate_links(
-    facts: Sequence[Fact], idf: Mapping[str, float]
-) -> list[tuple[float, int, int]]:
-    """(similarity, i, j) for linkable pairs, strongest first, ties by fact order."""
-    by_bucket: dict[str, list[int]] = {}
+def contexts(facts: Sequence[Fact]) -> list[Context]:
+    """The facts grouped by (kind, bucket, value, terms), in order of their first fact."""
+    by_key: dict[tuple[str, str, str, frozenset[str]], list[int]] = {}
     for i, fact in enumerate(facts):
-        by_bucket.setdefault(fact.bucket, []).append(i)
-    links = []
-    weights = [_weight(f.terms, idf) for f in facts]
-    for members in by_bucket.values():
-        for i, j in _candidate_pairs(facts, members, idf):
-            a, b = facts[i], facts[j]
-            if a.doc_id == b.doc_id:
-                continue
-            # Money and quantities: one bucket is one value. Dates: a bucket is a year,
-            # within which only nested values (2026 ⊃ 2026-05 ⊃ 2026-05-02) link.
-            if a.kind == "dates" and not values_compatible(a.kind, a.value, b.value):
-                continue
-            score = _overlap(a.terms, b.terms, min(weights[i], weights[j]), idf)
-            if score >= SIMILARITY_THRESHOLD:
-                links.append((score, i, j))
-    return sorted(links, key=lambda link: (-link[0], link[1], link[2]))
+        by_key.setdefault((fact.kind, fact.bucket, fact.value, fact.terms), []).append(i)
+    return [Context(k, b, v, t, tuple(m)) for (k, b, v, t), m in by_key.items()]
+
+
+class LeaderIndex:
+    """The leaders of the claims of one bucket, found by shared terms (prefix filtering).
+
+    A leader is indexed by all its terms and by its prefix (``prefix_terms``); a context
+    is looked up by its prefix in the first and by all its terms in the second. Whichever
+    of a pair is the lighter, a pair reaching the threshold shares a term of the lighter
+    one's prefix, so every such leader is found, while lists stay short: prefixes hold the
+    rarest terms, and where many contexts are alike they join a few leaders.
+    """
+
+    def __init__(self, idf: Mapping[str, float]) -> None:
+        self._idf = idf
+        self._by_term: dict[str, list[int]] = {}
+        self._by_prefix: dict[str, list[int]] = {}
+        self._empty: list[int] = []  # leaders without terms: only an empty set matches
+        self._prefixes: dict[frozenset[str], list[str]] = {}  # a probe's, reused on add
+
+    def _prefix(self, terms: frozenset[str]) -> list[str]:
+        found = self._prefixes.get(terms)
+        if found is None:
+            found = self._prefixes[terms] = prefix_terms(terms, self._idf)
+        return found
+
+    def add(self, leader: int, terms: frozenset[str]) -> None:
+        if not terms:
+            self._empty.append(leader)
+        for term in terms:
+            self._by_term.setdefault(term, []).append(leader)
+        for term in self._prefix(terms):
+            self._by_prefix.setdefault(term, []).append(leader)
+
+    def candidates(self, terms: frozenset[str]) -> set[int]:
+        if not terms:
+            return set(self._empty)
+        found: set[int] = set()
+        for term in self._prefix(terms):
+            found.update(self._by_term.get(term, ()))
+        for term in terms:
+            found.update(self._by_prefix.get(term, ()))
+        return found
+
+
+def _best_leaders(
+    context: Context,
+    leaders: Sequence[tuple[Context, float]],
+    index: LeaderIndex,
+    idf: Mapping[str, float],
+) -> list[int]:
+    """Claims (by number) whose leader the context may join, most similar first."""
+    weight = _weight(context.terms, idf)
+    scored = []
+    for claim in index.candidates(context.terms):
+        leader, leader_weight = leaders[claim]
+        if context.kind == "dates" and not values_compatible("dates", context.value, leader.value):
+            continue
+        score = _overlap(context.terms, leader.terms, min(weight, leader_weight), idf)
+        if score >= SIMILARITY_THRESHOLD:
+            scored.append((-score, claim))
+    return [claim for _score, claim in sorted(scored)]
 
 
 def group_facts(facts: Sequence[Fact], idf: Mapping[str, float]) -> list[list[int]]:
-    """Indices of facts per claim: strongest links first, never two facts of one document."""
-    parent = list(range(len(facts)))
-    docs = [{f.doc_id} for f in facts]
+    """Indices of facts per claim, never two facts of one document in a claim.
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for _score, i, j in candidate_links(facts, idf):
-        ri, rj = root(i), root(j)
-        if ri == rj or docs[ri] & docs[rj]:
-            continue
-        keep, drop = min(ri, rj), max(ri, rj)
-        parent[drop] = keep
-        docs[keep] |= docs[drop]
-    groups: dict[int, list[int]] = {}
-    for i in range(len(facts)):
-        groups.setdefault(root(i), []).append(i)
-    return list(groups.values())
+    Leader clustering, linear in the number of facts: contexts are taken in fact order;
+    each fact joins the claim whose leader context is most similar (at least the
+    threshold) and holds no fact of its document, else it leads a new claim. A fact is
+    compared with leaders only, so a claim cannot drift by chaining away from its
+    leader's sentence.
+    """
+    leaders: list[tuple[Context, float]] = []  # per claim number, with its terms' weight
+    members: list[list[int]] = []
+    docs: list[set[str]] = []
+    indexes: dict[str, LeaderIndex] = {}
+    for context in contexts(facts):
+        index = indexes.setdefault(context.bucket, LeaderIndex(idf))
+        matches = _best_leaders(context, leaders, index, idf)
+        own: list[int] = []  # claims this context leads (for a document repeating it)
+        for i in context.members:
+            doc = facts[i].doc_id
+            claim = next((c for c in (*matches, *own) if doc not in docs[c]), None)
+            if claim is None:
+                claim = len(leaders)
+                leaders.append((context, _weight(context.terms, idf)))
+                members.append([])
+                docs.append(set())
+                own.append(claim)
+                index.add(claim, context.terms)
+            members[claim].append(i)
+            docs[claim].add(doc)
+    return members
 
 
 def _representative(members: Sequence[Fact]) -> Fact:
@@ -337,8 +449,13 @@ def entity_document_counts(entities: pa.Table) -> list[int]:
     return [len(docs[e]) for e in ids]
 
 
-def build_claims(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
-    """Fact tables with claim_id, entities with n_documents, and the claims table."""
+def build_claims(
+    tables: Mapping[str, pa.Table], terms: pa.Table | None = None
+) -> dict[str, pa.Table]:
+    """Fact tables with claim_id, entities with n_documents, and the claims table.
+
+    ``terms``: the facts' ``fact_terms`` when the batches computed them.
+    """
     documents = tables["documents"]
     canonical = _canonical_of(documents)
     published = dict(
@@ -348,7 +465,9 @@ def build_claims(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
             strict=True,
         )
     )
-    facts_by_kind = {kind: load_facts(kind, tables[kind], canonical) for kind in CLAIM_KINDS}
+    known = terms_by_fact(terms) if terms is not None else None
+    facts_by_kind = {kind: load_facts(kind, tables[kind], canonical, known) for kind in CLAIM_KINDS}
+    del known
     idf = idf_weights(f for facts in facts_by_kind.values() for f in facts)
     rows: list[dict[str, object]] = []
     claim_of: dict[str, str] = {}

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pipeline
 from pipeline import workers
 from pipeline.build import BATCH_TABLES, build_tables
-from pipeline.claims import build_claims
+from pipeline.claims import build_claims, fact_terms
 from pipeline.clean.boilerplate import line_key
 from pipeline.clean.passages import base_text
 from pipeline.dedup.near import mark_duplicates
@@ -50,6 +50,7 @@ from pipeline.validate.accuracy import GoldGate
 
 _SUCCESS = "_SUCCESS"
 _SIGNATURES = "chrome_signatures.parquet"  # per document: see chrome_signature
+_TERMS = "fact_terms.parquet"  # per fact: context terms for claims (see claims.fact_terms)
 _SORT_KEYS: dict[str, list[str]] = {
     "documents": ["source_path"],
     "passages": ["doc_id", "ordinal"],
@@ -101,19 +102,72 @@ def _items(input_dir: Path, paths: Sequence[str]) -> list[InputFile]:
 
 
 def count_short_lines(plan: RunPlan, paths: Sequence[str]) -> dict[str, int]:
-    """For a batch: in how many documents each short line occurs (for chrome detection)."""
-    return workers.call(short_line_counts, plan.input_dir, list(paths), plan.max_document_bytes)
+    """For a batch: in how many documents each short line occurs (for chrome detection).
+
+    Each document's short lines are kept in the work folder by file name and content
+    hash, so a rerun reads and decodes only the files that changed.
+    """
+    payload = "\n".join([plan.code_version, str(plan.max_document_bytes), *paths])
+    keys_file = (
+        plan.work_dir / "line_keys" / f"{hashlib.sha256(payload.encode()).hexdigest()[:24]}.parquet"
+    )
+    by_path = {r.path: r.sha256 for r in plan.inputs}
+    hashes = {p: by_path[p] for p in paths}
+    return workers.call(
+        short_line_counts, plan.input_dir, list(paths), plan.max_document_bytes, keys_file, hashes
+    )
 
 
-def short_line_counts(input_dir: Path, paths: Sequence[str], max_bytes: int) -> dict[str, int]:
+def short_line_counts(
+    input_dir: Path,
+    paths: Sequence[str],
+    max_bytes: int,
+    keys_file: Path | None = None,
+    hashes: dict[str, str | None] | None = None,
+) -> dict[str, int]:
     """``count_short_lines``' body, with picklable arguments for a worker process."""
     max_words = int(load_yaml("boilerplate.yaml")["repeated_line_max_words"])
+    known = _known_line_keys(keys_file, hashes or {})
+    todo = [p for p in paths if p not in known]
+    for doc in read_inputs(_items(input_dir, todo), max_bytes):
+        short = (
+            [k for k in line_keys(doc) if k and len(k.split()) <= max_words]
+            if isinstance(doc, Document)
+            else []
+        )
+        known[doc.source_path] = (doc.content_sha256, sorted(short))
     counts: Counter[str] = Counter()
-    for doc in read_inputs(_items(input_dir, paths), max_bytes):
-        if isinstance(doc, Document):
-            keys = line_keys(doc)
-            counts.update(k for k in keys if k and len(k.split()) <= max_words)
+    for _sha, keys in known.values():
+        counts.update(keys)
+    if keys_file is not None and todo:
+        _write_line_keys(keys_file, known)
     return dict(counts)
+
+
+def _known_line_keys(
+    keys_file: Path | None, hashes: dict[str, str | None]
+) -> dict[str, tuple[str | None, list[str]]]:
+    """Short line keys kept for files whose content hash is unchanged."""
+    if keys_file is None or not keys_file.is_file():
+        return {}
+    table = pq.read_table(keys_file).to_pydict()
+    rows = zip(table["source_path"], table["content_sha256"], table["keys"], strict=True)
+    return {p: (sha, keys) for p, sha, keys in rows if sha is not None and hashes.get(p) == sha}
+
+
+def _write_line_keys(keys_file: Path, known: dict[str, tuple[str | None, list[str]]]) -> None:
+    paths = sorted(known)
+    table = pa.table(
+        {
+            "source_path": pa.array(paths, pa.string()),
+            "content_sha256": pa.array([known[p][0] for p in paths], pa.string()),
+            "keys": pa.array([known[p][1] for p in paths], pa.list_(pa.string())),
+        }
+    )
+    keys_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = keys_file.with_suffix(".tmp")
+    pq.write_table(table, tmp)
+    tmp.replace(keys_file)  # whole or absent: a crash never leaves half a file
 
 
 def line_keys(doc: Document) -> set[str]:
@@ -228,6 +282,7 @@ def write_batch(
     tmp.mkdir(parents=True)
     for name, table in tables.items():
         pq.write_table(table, tmp / f"{name}.parquet")
+    pq.write_table(fact_terms(tables), tmp / _TERMS)
     paths_column = sorted(signatures)
     pq.write_table(
         pa.table(
@@ -301,7 +356,11 @@ def assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
     documents, passages, duplicates = mark_duplicates(tables["documents"], tables["passages"])
     tables.update(documents=documents, passages=passages, duplicates=duplicates)
     # Claims count a copy as its original, so they need duplicate_of set first.
-    tables.update(build_claims(tables))
+    terms = [d / _TERMS for d in batch_dirs]
+    known = (
+        pa.concat_tables(pq.read_table(t) for t in terms) if all(map(Path.is_file, terms)) else None
+    )
+    tables.update(build_claims(tables, known))
     return {name: _sorted(name, tables[name]) for name in TABLES}
 
 

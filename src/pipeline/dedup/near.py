@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from pipeline.dedup import exact
 from pipeline.dedup.minhash import I64, MinHashParams, NearPairs, jaccard, near_pairs, shingle_set
-from pipeline.schemas import empty_table
+from pipeline.schemas import TABLES, empty_table
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,9 @@ def mark_duplicates(
     params = params or MinHashParams()
     if documents.num_rows == 0:  # pandas cannot rank an empty frame of arrow strings
         return documents, passages, empty_table("duplicates")
-    docs = documents.to_pandas()
-    psgs = passages.to_pandas()
+    # Only the columns dedup reads go to pandas: source texts stay in Arrow (memory).
+    docs = documents.select(_DOCUMENT_COLUMNS).to_pandas()
+    psgs = passages.select(_PASSAGE_COLUMNS).to_pandas()
     rank = exact.canonical_order(docs)
     ids = docs["doc_id"].tolist()
     duplicates = find_duplicates(
@@ -138,10 +139,8 @@ def mark_duplicates(
     kinds: list[str | None] = [None] * len(ids)
     for dup in duplicates:
         duplicate_of[dup.index], kinds[dup.index] = ids[dup.canonical], dup.kind
-    docs["duplicate_of"] = duplicate_of
-    docs["duplicate_kind"] = kinds
     psg_pairs = exact.passage_pairs(psgs, rank)
-    psgs["duplicate_of"] = psgs["passage_id"].map(psg_pairs)
+    passage_copy_of = [psg_pairs.get(p) for p in psgs["passage_id"].tolist()]
     rows = [_document_row(ids, d, params) for d in sorted(duplicates, key=lambda d: ids[d.index])]
     rows += [
         _row("passage", a, b, "exact", 1.0, exact.METHOD) for a, b in sorted(psg_pairs.items())
@@ -149,11 +148,35 @@ def mark_duplicates(
     table = pd.DataFrame(
         rows, columns=["level", "id", "duplicate_of", "kind", "similarity", "method"]
     )
-    return (
-        exact.to_table("documents", docs),
-        exact.to_table("passages", psgs),
-        exact.to_table("duplicates", table),
+    documents = _with_columns(
+        "documents", documents, {"duplicate_of": duplicate_of, "duplicate_kind": kinds}
     )
+    passages = _with_columns("passages", passages, {"duplicate_of": passage_copy_of})
+    return documents, passages, exact.to_table("duplicates", table)
+
+
+_DOCUMENT_COLUMNS = [
+    "doc_id",
+    "source_path",
+    "content_sha256",
+    "published_date",
+    "source_url",
+    "title",
+]
+_PASSAGE_COLUMNS = ["passage_id", "doc_id", "ordinal", "text", "text_sha256"]
+
+
+def _with_columns(name: str, table: pa.Table, values: dict[str, list[str | None]]) -> pa.Table:
+    """``table`` with ``values`` as these columns, typed as declared, in declared order."""
+    schema = TABLES[name].schema
+    for column, data in values.items():
+        index = table.schema.get_field_index(column)
+        array = pa.array(data, type=schema.field(column).type)
+        if index < 0:
+            table = table.append_column(schema.field(column), array)
+        else:
+            table = table.set_column(index, schema.field(column), array)
+    return table.select(schema.names)
 
 
 def near_method(params: MinHashParams) -> str:
