@@ -89,7 +89,9 @@ def passage_pairs(psgs: pd.DataFrame, rank: pd.Series) -> dict[str, str]:
 
 
 def _passage_pairs(psgs: pd.DataFrame, rank: pd.Series) -> dict[str, str]:
-    long_enough = psgs[psgs["text"].str.len() >= MIN_PASSAGE_CHARS]
+    # text_chars (when given) spares the caller converting every passage text to pandas
+    lengths = psgs["text_chars"] if "text_chars" in psgs else psgs["text"].str.len()
+    long_enough = psgs[lengths >= MIN_PASSAGE_CHARS]
     if long_enough.empty:  # mapping an empty column gives strings, not ranks
         return {}
     frame = pd.DataFrame(

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -235,13 +235,20 @@ def _bucket_pairs(ids: I64, keys: U64) -> I64:
 def near_pairs(texts: Sequence[str], params: MinHashParams | None = None) -> NearPairs:
     """Pairs of texts whose shingle sets have Jaccard >= threshold, found through LSH."""
     params = params or MinHashParams()
-    sigs = signatures(texts, params)
+    return near_pairs_from(signatures(texts, params), texts.__getitem__, params)
+
+
+def near_pairs_from(
+    sigs: U32, text_of: Callable[[int], str], params: MinHashParams | None = None
+) -> NearPairs:
+    """``near_pairs`` given the signatures: only candidate texts are fetched and shingled."""
+    params = params or MinHashParams()
     candidates = _likely(sigs, candidate_pairs(sigs, params), params.threshold - ESTIMATE_MARGIN)
     sets: dict[int, U64] = {}
 
     def shingles_of(i: int) -> U64:
         if i not in sets:
-            sets[i] = shingle_set(texts[i], params.shingle)
+            sets[i] = shingle_set(text_of(i), params.shingle)
         return sets[i]
 
     similarity = np.array(

@@ -22,9 +22,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.dedup import exact
-from pipeline.dedup.minhash import I64, MinHashParams, NearPairs, jaccard, near_pairs, shingle_set
+from pipeline.dedup.features import aligned, dedup_features
+from pipeline.dedup.minhash import (
+    I64,
+    MinHashParams,
+    NearPairs,
+    jaccard,
+    near_pairs,
+    near_pairs_from,
+    shingle_set,
+)
 from pipeline.schemas import TABLES, empty_table
 
 
@@ -70,7 +80,7 @@ def exact_links(keys: Sequence[str]) -> tuple[I64, I64]:
 
 
 def find_duplicates(
-    texts: Sequence[str],
+    texts: Sequence[str] | DocumentTexts,
     keys: Sequence[str],
     rank: Sequence[int],
     params: MinHashParams | None = None,
@@ -82,10 +92,11 @@ def find_duplicates(
     ``near`` lets a caller that already ran ``near_pairs`` over ``texts`` pass its result.
     """
     params = params or MinHashParams()
-    near = near if near is not None else near_pairs(texts, params)
+    if near is None:
+        near = near_pairs([texts[i] for i in range(len(keys))], params)
     ex_left, ex_right = exact_links(keys)
     groups = union_find(
-        len(texts), np.concatenate([ex_left, near.left]), np.concatenate([ex_right, near.right])
+        len(keys), np.concatenate([ex_left, near.left]), np.concatenate([ex_right, near.right])
     )
     found: list[Duplicate] = []
     for members in _groups(groups):
@@ -96,6 +107,40 @@ def find_duplicates(
     return sorted(found, key=lambda d: d.index)
 
 
+class DocumentTexts:
+    """Each document's passage texts joined in order, fetched on demand.
+
+    Dedup reads texts only for documents that look like copies; building every text up
+    front would hold a second copy of the corpus in memory.
+    """
+
+    def __init__(self, passages: pa.Table, doc_ids: Sequence[str]) -> None:
+        ordered = passages.select(["doc_id", "ordinal", "text"]).sort_by(
+            [("doc_id", "ascending"), ("ordinal", "ascending")]
+        )
+        counts = ordered.group_by("doc_id", use_threads=False).aggregate([("ordinal", "count")])
+        ends = np.cumsum(counts.column("ordinal_count").to_numpy())
+        spans = zip(
+            counts.column("doc_id").to_pylist(),
+            (ends - counts.column("ordinal_count").to_numpy()).tolist(),
+            ends.tolist(),
+            strict=True,
+        )
+        self._span = {doc: (start, end) for doc, start, end in spans}
+        self._texts = ordered.column("text")
+        self._ids = list(doc_ids)
+        self._cache: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, index: int) -> str:
+        if index not in self._cache:
+            start, end = self._span.get(self._ids[index], (0, 0))
+            self._cache[index] = " ".join(self._texts[start:end].to_pylist())
+        return self._cache[index]
+
+
 def _groups(labels: I64) -> list[list[int]]:
     """Indexes grouped by label, groups of two or more only."""
     order = np.argsort(labels, kind="stable")
@@ -104,7 +149,11 @@ def _groups(labels: I64) -> list[list[int]]:
 
 
 def _duplicate(
-    i: int, canonical: int, texts: Sequence[str], keys: Sequence[str], params: MinHashParams
+    i: int,
+    canonical: int,
+    texts: Sequence[str] | DocumentTexts,
+    keys: Sequence[str],
+    params: MinHashParams,
 ) -> Duplicate:
     if keys[i] == keys[canonical]:  # exact wins over near for the same pair
         return Duplicate(i, canonical, "exact", 1.0)
@@ -115,25 +164,33 @@ def _duplicate(
 
 
 def mark_duplicates(
-    documents: pa.Table, passages: pa.Table, params: MinHashParams | None = None
+    documents: pa.Table,
+    passages: pa.Table,
+    params: MinHashParams | None = None,
+    features: pa.Table | None = None,
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """documents and passages with duplicate_of filled, plus the duplicates rows.
 
     Same contract as ``exact.mark_exact_duplicates``, with near duplicates of documents too.
+    ``features``: the documents' ``dedup_features`` when the batches computed them.
     """
     params = params or MinHashParams()
     if documents.num_rows == 0:  # pandas cannot rank an empty frame of arrow strings
         return documents, passages, empty_table("duplicates")
     # Only the columns dedup reads go to pandas: source texts stay in Arrow (memory).
     docs = documents.select(_DOCUMENT_COLUMNS).to_pandas()
-    psgs = passages.select(_PASSAGE_COLUMNS).to_pandas()
     rank = exact.canonical_order(docs)
     ids = docs["doc_id"].tolist()
-    duplicates = find_duplicates(
-        exact.document_texts(docs, psgs).tolist(),
-        exact.document_keys(docs, psgs).tolist(),
-        docs["doc_id"].map(rank).tolist(),
-        params,
+    texts = DocumentTexts(passages, ids)
+    if features is None:
+        features = dedup_features(documents, passages, params)
+    keys, sigs = aligned(features, ids, params.perms)
+    near = near_pairs_from(sigs, texts.__getitem__, params)
+    duplicates = find_duplicates(texts, keys, docs["doc_id"].map(rank).tolist(), params, near)
+    psgs = (
+        passages.select(["passage_id", "doc_id", "ordinal", "text_sha256"])
+        .append_column("text_chars", pc.utf8_length(passages.column("text")))
+        .to_pandas()
     )
     duplicate_of: list[str | None] = [None] * len(ids)
     kinds: list[str | None] = [None] * len(ids)
@@ -163,7 +220,6 @@ _DOCUMENT_COLUMNS = [
     "source_url",
     "title",
 ]
-_PASSAGE_COLUMNS = ["passage_id", "doc_id", "ordinal", "text", "text_sha256"]
 
 
 def _with_columns(name: str, table: pa.Table, values: dict[str, list[str | None]]) -> pa.Table:
