@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pipeline.bench import bench_dedup
 from pipeline.build import build_tables
 from pipeline.cli import main
+from pipeline.dedup import exact
 from pipeline.dedup.features import dedup_features
 from pipeline.dedup.minhash import (
     MinHashParams,
@@ -23,7 +24,7 @@ from pipeline.dedup.minhash import (
     shingle_set,
     signatures,
 )
-from pipeline.dedup.near import mark_duplicates, union_find
+from pipeline.dedup.near import DocumentTexts, mark_duplicates, union_find
 from pipeline.dedup.synthetic import corpus_from
 from pipeline.ingest.readers import discover, parse_document, read_inputs
 from tests.conftest import SEEDS
@@ -212,3 +213,20 @@ def test_features_made_per_batch_mark_the_same_duplicates() -> None:
     in_place = mark_duplicates(whole["documents"], whole["passages"])
     assert all(a.equals(b) for a, b in zip(by_batch, in_place, strict=True))
     assert by_batch[2].num_rows > 0  # the seeds hold copies: the comparison means something
+
+
+def test_document_texts_on_demand_equal_the_joined_passages() -> None:
+    rng = np.random.default_rng(7)
+    rows = [
+        {"doc_id": f"doc{d:03d}", "ordinal": o, "text": f"d{d} p{o} " + "w " * int(rng.integers(5))}
+        for d in range(60)
+        for o in range(int(rng.integers(1, 6)))
+    ]
+    shuffled = [rows[i] for i in rng.permutation(len(rows))]
+    passages = pa.Table.from_pylist(shuffled)
+    doc_ids = [f"doc{d:03d}" for d in rng.permutation(62)]  # two documents without passages
+    expected = exact.document_texts(
+        pd.DataFrame({"doc_id": doc_ids}), passages.to_pandas()
+    ).tolist()
+    texts = DocumentTexts(passages, doc_ids)
+    assert [texts[i] for i in range(len(doc_ids))] == expected

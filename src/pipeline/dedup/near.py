@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -118,15 +119,11 @@ class DocumentTexts:
         ordered = passages.select(["doc_id", "ordinal", "text"]).sort_by(
             [("doc_id", "ascending"), ("ordinal", "ascending")]
         )
-        counts = ordered.group_by("doc_id", use_threads=False).aggregate([("ordinal", "count")])
-        ends = np.cumsum(counts.column("ordinal_count").to_numpy())
-        spans = zip(
-            counts.column("doc_id").to_pylist(),
-            (ends - counts.column("ordinal_count").to_numpy()).tolist(),
-            ends.tolist(),
-            strict=True,
-        )
-        self._span = {doc: (start, end) for doc, start, end in spans}
+        # Runs of one doc_id in the sorted column (a hash aggregation would not keep order).
+        ids = ordered.column("doc_id").to_numpy(zero_copy_only=False)
+        starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1 if len(ids) else np.empty(0, np.int64)
+        bounds = [0, *starts.tolist(), len(ids)]
+        self._span = {str(ids[a]): (a, b) for a, b in pairwise(bounds) if b > a}
         self._texts = ordered.column("text")
         self._ids = list(doc_ids)
         self._cache: dict[int, str] = {}
