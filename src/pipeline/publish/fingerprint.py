@@ -24,6 +24,17 @@ _NOT_RELEASE_CODE = {
     "recovery.py",
     "faults.py",
     "ops.py",
+    # object storage at the edges of a run: where a release is copied, not what it holds
+    "remote.py",
+    "remote_cli.py",
+    "urls.py",
+    # how a run is shown, scheduled and placed (Prefect server, Dask), not what it makes
+    "cli_support.py",
+    "progress.py",
+    "server.py",
+    "runners.py",
+    "serve.py",
+    "scheduled.py",
 }
 
 
