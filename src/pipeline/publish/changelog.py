@@ -1,15 +1,25 @@
-"""What changed against the parent release, per table, by primary key."""
+"""CHANGELOG.md of a release: what changed against its parent, per table, and why.
+
+The rows and their causes come from ``publish.diff``, the engine of ``pipeline diff``, so a
+release's changelog and ``pipeline diff PARENT VERSION`` always agree; the changelog keeps
+the first ``MAX_ROWS`` rows of each table and names the command that lists them all.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.publish import diff
+from pipeline.publish.release import MANIFEST
 from pipeline.schemas import TABLES
+
+MAX_ROWS = 50  # rows shown per table; `pipeline diff ... --format json` has every row
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,31 +31,19 @@ class TableChange:
     rows: int
 
 
-def _keyed(table: pa.Table, name: str) -> pd.DataFrame:
-    key = list(TABLES[name].primary_key)
-    frame: pd.DataFrame = table.to_pandas().astype(str)
-    if len(frame):
-        frame = frame.set_index(key, drop=False)
-    return frame
-
-
 def compare(name: str, old: pa.Table | None, new: pa.Table) -> TableChange:
+    """Rows added, removed and changed by primary key (no causes: see ``publish.diff``)."""
     if old is None:
         return TableChange(name, new.num_rows, 0, 0, new.num_rows)
-    before, after = _keyed(old, name), _keyed(new, name)
-    added = after.index.difference(before.index)
-    removed = before.index.difference(after.index)
-    common = after.index.intersection(before.index)
-    columns = [c for c in after.columns if c in before.columns]
-    changed = 0
-    if len(common):
-        left = before.loc[common, columns].sort_index()
-        right = after.loc[common, columns].sort_index()
-        changed = int((left != right).any(axis=1).sum())
-    return TableChange(name, len(added), len(removed), changed, new.num_rows)
+    key = TABLES[name].primary_key
+    columns = [c for c in new.column_names if c in old.column_names and c not in key]
+    change = diff.match_rows(old, new, key, columns).change
+    added, removed, changed = (int((change == i).sum()) for i in range(len(diff.CHANGES)))
+    return TableChange(name, added, removed, changed, new.num_rows)
 
 
 def changes(parent_dir: Path | None, tables: dict[str, pa.Table]) -> list[TableChange]:
+    """Counts per table against the parent's Parquet files (none: every row is added)."""
     result = []
     for name in TABLES:
         old_path = parent_dir / f"{name}.parquet" if parent_dir else None
@@ -54,11 +52,41 @@ def changes(parent_dir: Path | None, tables: dict[str, pa.Table]) -> list[TableC
     return result
 
 
-def render(version: str, parent: str | None, table_changes: list[TableChange]) -> str:
+def render(
+    version: str, parent: str | None, table_changes: list[TableChange], intro: str | None = None
+) -> str:
+    """The heading and the row counts per table (``intro``: the line naming the parent)."""
     lines = [f"# Changelog: {version}", ""]
-    lines.append(f"Parent release: {parent}" if parent else "First release: every row is new.")
+    if intro is None:
+        intro = f"Parent release: {parent}" if parent else "First release: every row is new."
+    lines.append(intro)
     lines += ["", "| table | rows | added | removed | changed |", "|---|---:|---:|---:|---:|"]
     lines += [
         f"| {c.table} | {c.rows} | {c.added} | {c.removed} | {c.changed} |" for c in table_changes
     ]
     return "\n".join(lines) + "\n"
+
+
+def release_changelog(
+    manifest: Mapping[str, Any],
+    parent_dir: Path | None,
+    tables: Mapping[str, pa.Table],
+    max_rows: int = MAX_ROWS,
+) -> str:
+    """CHANGELOG.md of a staged release against its parent folder (None: first release).
+
+    Counts per table, change and cause first, then up to ``max_rows`` rows per table. A
+    first release only counts its rows: every one is new (``document_added``).
+    """
+    version, parent = str(manifest["version"]), manifest.get("parent_version")
+    if parent_dir is None or not parent:  # what the engine would say: all added, no need
+        return render(version, None, [compare(name, None, tables[name]) for name in TABLES])
+    if not (parent_dir / MANIFEST).is_file():  # never expected (gc keeps it): say so, go on
+        gone = f"Parent release: {parent}, but {parent_dir} is gone: every row counted as new."
+        added = [compare(name, None, tables[name]) for name in TABLES]
+        return render(version, parent, added, intro=gone)
+    new = diff.side_from_tables(manifest, tables)
+    result = diff.diff_releases(diff.side_from_dir(parent_dir), new, limit=max_rows)
+    full = f"pipeline diff {parent} {version} --format json"
+    body = diff.render_markdown(result, max_rows, full)
+    return f"# Changelog: {version}\n\nParent release: {parent}\n\n{body}"

@@ -1,4 +1,4 @@
-"""The human-facing files of a release: changelog, dataset card, datapackage descriptor."""
+"""The human-facing files of a release: changelog, dataset card, datapackage, report.html."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.publish import card, changelog
+from pipeline.publish import card, changelog, report_html
 from pipeline.publish.datapackage import datapackage
 from pipeline.publish.release import write_json
 
@@ -18,7 +18,11 @@ def write_release_docs(
     """Write every descriptive file of a validated release into its staging folder."""
     version, parent = manifest["version"], manifest["parent_version"]
     (staged / "CHANGELOG.md").write_text(
-        changelog.render(version, parent, changelog.changes(parent_dir, tables)), "utf-8"
+        changelog.release_changelog(manifest, parent_dir if parent else None, tables), "utf-8"
     )
     (staged / "README.md").write_text(card.render(version, manifest, tables["documents"]), "utf-8")
-    write_json(staged / "datapackage.json", datapackage(version, manifest["tables"]))
+    write_json(
+        staged / "datapackage.json",
+        datapackage(version, manifest["tables"], created=manifest.get("created_at")),
+    )
+    (staged / "report.html").write_text(report_html.render(manifest, tables), "utf-8")

@@ -1,0 +1,1022 @@
+"""What changed between two releases, row by row, and why (``pipeline diff``, CHANGELOG.md).
+
+Matching. Rows are matched on their table's primary key (``schemas.TABLES``; the manifest's
+``inputs`` on ``path``, shown as the table ``inputs``). A key on one side only is ``added``
+or ``removed``; a key on both sides whose other shared columns differ is ``changed``. Rows
+are compared through a 64-bit hash of their columns (DuckDB's ``hash``, run over the Arrow
+data in place), so a match holds only the key columns, a hash and a row number per row,
+and values are converted to Python only for the rows that are shown. (Two different rows
+hashing alike, and so looking unchanged, has a chance of about n / 2^64.)
+
+Causes. Each row is traced to the input files it was read from, its *sources*:
+
+- ``documents``, ``passages`` and the fact tables: the file of its ``doc_id`` (a hash of
+  the source path; mapped through the ``documents`` table of either release);
+- ``claims``: every document in ``doc_ids``, before and after (a claim is as new as the
+  newest document that states it);
+- ``duplicates``: both ends, ``id`` and ``duplicate_of`` (passage ids through ``passages``);
+- ``quarantine`` and ``inputs``: their ``source_path`` / ``path``.
+
+Each input path is ``added`` or ``removed`` (on one side only), ``changed`` (its sha256
+differs) or ``unchanged``, by the manifests' ``inputs`` (by ``documents`` and
+``quarantine`` for a manifest without them). A row with a changed, added or removed source
+gets ``document_changed``, ``document_added`` or ``document_removed``, in that order of
+precedence when it has several sources. A row none of whose sources changed can only have
+moved because the pipeline saw something else:
+
+- ``code_or_config`` when the inputs are the same (so code or config made the difference);
+- ``other_documents`` when the code and config are the same and other inputs changed:
+  corpus-wide steps (duplicates, claims, entity document counts, page chrome repeated
+  across documents) see the whole corpus;
+- when both changed, ``other_documents`` for a row whose change is confined to such
+  corpus-wide columns (``CORPUS_COLUMNS``), ``code_or_config`` otherwise. A judgement,
+  not a proof: code can move those columns too.
+
+``code_version`` differing between the manifests means the code changed. The manifest
+holds no config, only ``run_fingerprint`` (inputs, code and config together), so a config
+change is known only when inputs and code are the same and the fingerprints differ; when
+inputs changed too it cannot be told apart, and an unchanged document's rows moved by it
+are put down to ``other_documents``.
+
+Same fact, new id. ``fact_id`` hashes the document's content, so every fact of an edited
+document gets a new id and shows as removed and added (``document_changed``), never as
+changed. ``same_facts`` pairs such a removed and added fact when their quote, sentence and
+values are equal (``Row.same_as``; listed after the rest), so the facts that really changed
+stand out; the counts stay by primary key, since the old id is gone for whoever holds it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.publish.release import read_manifest
+from pipeline.schemas import ASSEMBLED_COLUMNS, FACT_TABLES, MANIFEST_INPUTS, TABLES
+
+ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+CHANGES = (ADDED, REMOVED, CHANGED)
+_ADDED, _REMOVED, _CHANGED = range(len(CHANGES))  # codes of the change kinds in arrays
+
+DOCUMENT_CHANGED = "document_changed"
+DOCUMENT_ADDED = "document_added"
+DOCUMENT_REMOVED = "document_removed"
+OTHER_DOCUMENTS = "other_documents"
+CODE_OR_CONFIG = "code_or_config"
+# The first three line up with the source statuses below: status code == cause code.
+CAUSES = (DOCUMENT_CHANGED, DOCUMENT_ADDED, DOCUMENT_REMOVED, OTHER_DOCUMENTS, CODE_OR_CONFIG)
+
+# Input path statuses, most telling first: a row with several sources takes the lowest.
+STATUSES = (CHANGED, ADDED, REMOVED, "unchanged")
+_EDITED, _UNCHANGED = STATUSES.index(CHANGED), STATUSES.index("unchanged")
+
+INPUTS = "inputs"  # the manifest's inputs list, diffed like a table
+TABLE_ORDER: tuple[str, ...] = (INPUTS, *TABLES)
+KEYS: dict[str, tuple[str, ...]] = {
+    INPUTS: MANIFEST_INPUTS.primary_key,
+    **{name: table.primary_key for name, table in TABLES.items()},
+}
+
+# Columns computed over the whole corpus, which other documents can move.
+CORPUS_COLUMNS: dict[str, frozenset[str]] = {
+    "documents": frozenset({"duplicate_of", "duplicate_kind"}),
+    "passages": frozenset({"duplicate_of"}),
+    "duplicates": frozenset({"duplicate_of", "kind", "similarity", "method"}),
+    "claims": frozenset(TABLES["claims"].column_names),  # claims are grouped across documents
+    **{name: frozenset(columns) for name, columns in ASSEMBLED_COLUMNS.items()},
+}
+
+_FLAG_CELLS = 4_000_000  # values copied at once to find a changed row's changed columns
+_LONG = 200  # longer strings are shown abbreviated (source_text, passage text)
+
+Loader = Callable[[str, Sequence[str] | None], "pa.Table | None"]
+
+
+# ---------------------------------------------------------------------------- the sides
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One release as the engine sees it: its manifest and a reader of its tables.
+
+    ``load(name, columns)`` gives the table (only ``columns`` when given) or None when the
+    release has no such table; tables are read one at a time, so two releases are never
+    held in memory whole.
+    """
+
+    manifest: Mapping[str, Any]
+    load: Loader
+
+
+def side_from_dir(release_dir: Path) -> Side:
+    """A published (or staged) release folder."""
+
+    def load(name: str, columns: Sequence[str] | None) -> pa.Table | None:
+        path = release_dir / f"{name}.parquet"
+        if not path.is_file():
+            return None
+        if columns is None:
+            return pq.read_table(path)
+        names = set(pq.read_schema(path).names)
+        return pq.read_table(path, columns=[c for c in columns if c in names])
+
+    return Side(read_manifest(release_dir), load)
+
+
+def side_from_tables(manifest: Mapping[str, Any], tables: Mapping[str, pa.Table]) -> Side:
+    """A release whose tables are already in memory (the one a run is about to publish)."""
+
+    def load(name: str, columns: Sequence[str] | None) -> pa.Table | None:
+        table = tables.get(name)
+        if table is None or columns is None:
+            return table
+        return table.select([c for c in columns if c in table.column_names])
+
+    return Side(manifest, load)
+
+
+def no_release() -> Side:
+    """The parent of a first release: nothing, so every row is added."""
+    return Side({}, lambda name, columns: None)
+
+
+def _inputs_table(manifest: Mapping[str, Any]) -> pa.Table | None:
+    """The manifest's inputs as a table; None for a manifest that does not list them."""
+    inputs = manifest.get("inputs")
+    if not isinstance(inputs, list):
+        return None if manifest else MANIFEST_INPUTS.schema.empty_table()
+    columns = MANIFEST_INPUTS.column_names
+    return pa.Table.from_pylist(
+        [{c: item.get(c) for c in columns} for item in inputs], schema=MANIFEST_INPUTS.schema
+    )
+
+
+def _load(side: Side, name: str) -> pa.Table | None:
+    return _inputs_table(side.manifest) if name == INPUTS else side.load(name, None)
+
+
+# ------------------------------------------------------------------ sources and context
+
+
+def input_hashes(side: Side) -> dict[str, str | None]:
+    """Input path -> sha256 (None when it could not be read) of one release."""
+    inputs = side.manifest.get("inputs")
+    if isinstance(inputs, list):
+        return {str(item["path"]): item.get("sha256") for item in inputs}
+    hashes: dict[str, str | None] = {}  # older manifests: what the tables say was read
+    for name in ("quarantine", "documents"):
+        table = side.load(name, ("source_path", "content_sha256"))
+        if table is not None and "content_sha256" in table.column_names:
+            paths, shas = table["source_path"].to_pylist(), table["content_sha256"].to_pylist()
+            hashes.update(zip(paths, shas, strict=True))
+    return hashes
+
+
+def source_statuses(old: Mapping[str, str | None], new: Mapping[str, str | None]) -> dict[str, str]:
+    """Each input path's status: added, removed, changed (other sha256) or unchanged."""
+    statuses = {}
+    for path in old.keys() | new.keys():
+        if path not in new:
+            statuses[path] = REMOVED
+        elif path not in old:
+            statuses[path] = ADDED
+        else:
+            statuses[path] = CHANGED if old[path] != new[path] else "unchanged"
+    return statuses
+
+
+_IDENTITY = ("version", "code_version", "pipeline_version", "input_fingerprint", "run_fingerprint")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What differs between the two releases as a whole: inputs, code, config."""
+
+    old: Mapping[str, Any]  # identity of each release (_IDENTITY keys from its manifest)
+    new: Mapping[str, Any]
+    inputs: Mapping[str, int]  # status -> number of input paths
+    code_changed: bool
+    config_changed: bool | None  # None: the manifests cannot tell (inputs or code moved too)
+
+    @property
+    def inputs_changed(self) -> bool:
+        return any(self.inputs.get(status, 0) for status in STATUSES[:_UNCHANGED])
+
+    @property
+    def code_or_config_changed(self) -> bool:
+        return self.code_changed or self.config_changed is True
+
+    def unchanged_cause(self, change: str, corpus_only: bool) -> str:
+        """The cause of a row none of whose source documents changed (see the module doc)."""
+        if not self.inputs_changed:
+            return CODE_OR_CONFIG  # same inputs in: only code or config changes what comes out
+        if not self.code_or_config_changed:
+            return OTHER_DOCUMENTS  # same code: corpus-wide steps saw other documents
+        return OTHER_DOCUMENTS if change == CHANGED and corpus_only else CODE_OR_CONFIG
+
+
+def context(old: Mapping[str, Any], new: Mapping[str, Any], statuses: Mapping[str, str]) -> Context:
+    """The release-level comparison of two manifests, given the input paths' statuses."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for status in statuses.values():
+        counts[status] += 1
+    inputs_changed = any(counts[status] for status in STATUSES[:_UNCHANGED])
+    code_changed = old.get("code_version") != new.get("code_version")
+    old_fp, new_fp = old.get("run_fingerprint"), new.get("run_fingerprint")
+    config: bool | None = None
+    if old_fp is not None and new_fp is not None:
+        if old_fp == new_fp:
+            config = False  # the fingerprint covers config: equal means equal
+        elif not inputs_changed and not code_changed:
+            config = True  # nothing else the fingerprint covers moved
+    return Context(
+        old={k: old.get(k) for k in _IDENTITY},
+        new={k: new.get(k) for k in _IDENTITY},
+        inputs=counts,
+        code_changed=code_changed,
+        config_changed=config,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Sources:
+    """Where rows come from: each input path's status, and which path each document is."""
+
+    ranks: pa.Table  # path, rank (index into STATUSES)
+    doc_paths: pa.Table  # doc_id, path (from the documents of both releases)
+    passage_docs: Callable[[], pa.Table]  # passage_id, doc_id; read only when needed
+
+
+def _distinct(tables: Sequence[pa.Table | None], columns: Sequence[str]) -> pa.Table:
+    # Cast: two releases may differ in nullability (or string width) of the same column.
+    schema = pa.schema([(c, pa.string()) for c in columns])
+    present = [t.select(list(columns)).cast(schema) for t in tables if t is not None]
+    if not present:
+        return schema.empty_table()
+    return pa.concat_tables(present).group_by(list(columns)).aggregate([])
+
+
+def _sources(old: Side, new: Side, statuses: Mapping[str, str]) -> _Sources:
+    paths = sorted(statuses)
+    ranks = pa.table(
+        {
+            "path": pa.array(paths, pa.string()),
+            "rank": pa.array([STATUSES.index(statuses[p]) for p in paths], pa.int8()),
+        }
+    )
+    columns = ("doc_id", "source_path")
+    docs = _distinct([old.load("documents", columns), new.load("documents", columns)], columns)
+
+    def passage_docs() -> pa.Table:
+        columns = ("passage_id", "doc_id")
+        return _distinct([old.load("passages", columns), new.load("passages", columns)], columns)
+
+    return _Sources(ranks, docs.rename_columns(["doc_id", "path"]), passage_docs)
+
+
+# ------------------------------------------------------------------------------ hashing
+
+
+_local = threading.local()
+
+
+def _duckdb() -> Any:
+    """This thread's in-memory DuckDB, the hash kernel (opening one costs ~0.1 s, and a
+    connection is not safe to share between threads). It reads Arrow tables in place."""
+    connection = getattr(_local, "connection", None)
+    if connection is None:
+        import duckdb
+
+        connection = _local.connection = duckdb.connect()
+    return connection
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _hash_term(table: pa.Table, column: str) -> str:
+    """SQL hashing one column. DuckDB hashes an empty list like a null, so a list's length
+    (-1 for null) is hashed with it."""
+    name = _quoted(column)
+    kind = table.schema.field(column).type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return f"hash({name}, coalesce(len({name}), -1))"
+    return f"hash({name})"
+
+
+def _hashes(table: pa.Table, terms: Sequence[str]) -> list[npt.NDArray[np.uint64]]:
+    """Each SQL term evaluated over the table's rows, in row order (vectorised, no Python
+    objects per value: a million rows of a fact table hash in well under a second)."""
+    count = table.num_rows
+    if not terms:
+        return []
+    numbered = table.append_column("__row", pa.array(np.arange(count, dtype=np.int64)))
+    connection = _duckdb()
+    connection.register("__diff_rows", numbered)
+    try:
+        select = ", ".join(f"{term} AS h{i}" for i, term in enumerate(terms))
+        relation = connection.sql(f"SELECT __row, {select} FROM __diff_rows")
+        result = (getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table)()
+    finally:
+        connection.unregister("__diff_rows")
+    # Scattered back by row number: no reliance on the order DuckDB returns rows in.
+    order = result["__row"].to_numpy()
+    outputs = []
+    for i in range(len(terms)):
+        hashed = np.empty(count, dtype=np.uint64)
+        hashed[order] = result[f"h{i}"].to_numpy()
+        outputs.append(hashed)
+    return outputs
+
+
+def row_hashes(table: pa.Table, columns: Sequence[str]) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash of each row's ``columns``, in row order."""
+    if not columns:
+        return np.zeros(table.num_rows, dtype=np.uint64)
+    terms = ", ".join(_hash_term(table, c) for c in columns)
+    return _hashes(table, [f"hash({terms})"])[0]
+
+
+# ------------------------------------------------------------------------------ matching
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """The rows that differ: their keys, row numbers on each side (-1: absent), change."""
+
+    keys: pa.Table
+    old: npt.NDArray[np.int64]
+    new: npt.NDArray[np.int64]
+    change: npt.NDArray[np.int8]  # index into CHANGES
+
+
+def match_rows(old: pa.Table, new: pa.Table, key: Sequence[str], columns: Sequence[str]) -> Matched:
+    """Match two tables on ``key`` and keep the rows added, removed or changed."""
+
+    def keyed(table: pa.Table, side: str) -> pa.Table:
+        parts = {k: table[k] for k in key}
+        parts[f"__hash_{side}"] = pa.array(row_hashes(table, columns))
+        parts[f"__row_{side}"] = pa.array(np.arange(table.num_rows, dtype=np.int64))
+        return pa.table(parts)
+
+    joined = keyed(old, "old").join(keyed(new, "new"), keys=list(key), join_type="full outer")
+    hash_old, hash_new = joined["__hash_old"], joined["__hash_new"]
+    change = np.where(
+        pc.is_null(hash_old).to_numpy(),
+        _ADDED,
+        np.where(pc.is_null(hash_new).to_numpy(), _REMOVED, _CHANGED),
+    ).astype(np.int8)
+    differs = (change != _CHANGED) | pc.fill_null(
+        pc.not_equal(hash_old, hash_new), False
+    ).to_numpy()
+    joined = joined.filter(pa.array(differs))
+
+    def rows(side: str) -> npt.NDArray[np.int64]:
+        return np.asarray(pc.fill_null(joined[f"__row_{side}"], -1).to_numpy(), dtype=np.int64)
+
+    return Matched(joined.select(list(key)), rows("old"), rows("new"), change[differs])
+
+
+def _indices(rows: npt.NDArray[np.int64]) -> pa.Array:
+    """Row numbers as Arrow take() indices, null where the row is absent (-1)."""
+    return pa.array(rows, mask=rows < 0)
+
+
+def _pick(column: str, old: pa.Table, new: pa.Table, matched: Matched) -> pa.Array:
+    """Each row's value of ``column``: the new side's, the old side's for removed rows."""
+    count = len(matched.change)
+    having = [t for t in (new, old) if column in t.column_names]
+    if not having:
+        return pa.nulls(count)
+    kind = having[0].schema.field(column).type
+
+    def side(table: pa.Table, rows: npt.NDArray[np.int64]) -> pa.Array:
+        if column not in table.column_names:
+            return pa.nulls(count, kind)
+        return table[column].take(_indices(rows)).combine_chunks()
+
+    return pc.if_else(pa.array(matched.new >= 0), side(new, matched.new), side(old, matched.old))
+
+
+def _column_flags(
+    old: pa.Table, new: pa.Table, matched: Matched, columns: Sequence[str]
+) -> dict[str, npt.NDArray[np.bool_]]:
+    """For the changed rows (in order): which columns differ. Columns are copied and hashed
+    a few at a time, so that at most about _FLAG_CELLS values are copied at once."""
+    changed = matched.change == _CHANGED
+    count = int(changed.sum())
+    flags = {c: np.zeros(count, dtype=bool) for c in columns}
+    if not count or not columns:
+        return flags
+    old_rows, new_rows = pa.array(matched.old[changed]), pa.array(matched.new[changed])
+    step = max(1, _FLAG_CELLS // count)
+    for start in range(0, len(columns), step):
+        group = list(columns[start : start + step])
+        before = _hashes(old.select(group).take(old_rows), [_hash_term(old, c) for c in group])
+        after = _hashes(new.select(group).take(new_rows), [_hash_term(new, c) for c in group])
+        for column, a, b in zip(group, before, after, strict=True):
+            flags[column] = a != b
+    return flags
+
+
+# --------------------------------------------------------------------------- attribution
+
+
+def _doc_pairs(
+    name: str, table: pa.Table, rows: npt.NDArray[np.int64], sources: _Sources
+) -> pa.Table:
+    """(row, doc_id) for each document a side's rows come from."""
+    present = np.flatnonzero(rows >= 0)
+    take = pa.array(rows[present])
+    if name == "claims":
+        lists = table["doc_ids"].take(take).combine_chunks()
+        parents = pc.list_parent_indices(lists).to_numpy()
+        return pa.table({"row": present[parents], "doc_id": pc.list_flatten(lists)})
+    if name == "duplicates":
+        taken = table.select(["level", "id", "duplicate_of"]).take(take)
+        ends = pa.table(
+            {
+                "row": np.concatenate([present, present]),
+                "level": pa.concat_arrays([taken["level"].combine_chunks()] * 2),
+                "id": pa.concat_arrays(
+                    [taken["id"].combine_chunks(), taken["duplicate_of"].combine_chunks()]
+                ),
+            }
+        )
+        passage = pc.equal(ends["level"], "passage")
+        docs = (
+            ends.filter(pc.invert(passage)).select(["row", "id"]).rename_columns(["row", "doc_id"])
+        )
+        passages = ends.filter(passage).select(["row", "id"])
+        if passages.num_rows:
+            mapped = passages.join(
+                sources.passage_docs(), keys="id", right_keys="passage_id", join_type="inner"
+            )
+            docs = pa.concat_tables(
+                [docs, mapped.select(["row", "doc_id"])], promote_options="permissive"
+            )
+        return docs
+    if "doc_id" in table.column_names:
+        return pa.table({"row": present, "doc_id": table["doc_id"].take(take)})
+    return pa.table({"row": pa.array([], pa.int64()), "doc_id": pa.array([], pa.string())})
+
+
+def _path_pairs(
+    name: str, table: pa.Table, rows: npt.NDArray[np.int64], sources: _Sources
+) -> pa.Table:
+    """(row, path) for each input file a side's rows come from."""
+    column = {INPUTS: "path", "quarantine": "source_path"}.get(name)
+    if column is not None:
+        present = np.flatnonzero(rows >= 0)
+        return pa.table({"row": present, "path": table[column].take(pa.array(rows[present]))})
+    docs = _doc_pairs(name, table, rows, sources)
+    # Unknown doc ids keep their row with a null path: they count as unchanged.
+    return docs.join(sources.doc_paths, keys="doc_id", join_type="left outer").select(
+        ["row", "path"]
+    )
+
+
+def _decide(
+    pairs: pa.Table, sources: _Sources, count: int
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.object_]]:
+    """Per row: the most telling source status and its path (lowest rank, then path)."""
+    rank = np.full(count, _UNCHANGED, dtype=np.int8)
+    path = np.full(count, None, dtype=object)
+    if not pairs.num_rows:
+        return rank, path
+    ranked = pairs.join(sources.ranks, keys="path", join_type="left outer")
+    # One string per pair, "<rank><path>", so a single min() picks both (rank is 1 digit).
+    code = pc.binary_join_element_wise(
+        pc.cast(pc.fill_null(ranked["rank"], _UNCHANGED), pa.string()),
+        pc.fill_null(ranked["path"], ""),
+        "",
+    )
+    best = (
+        pa.table({"row": ranked["row"], "code": code}).group_by("row").aggregate([("code", "min")])
+    )
+    rows = best["row"].to_numpy()
+    codes = best["code_min"]
+    rank[rows] = pc.cast(pc.utf8_slice_codeunits(codes, 0, 1), pa.int8()).to_numpy()
+    found = pc.utf8_slice_codeunits(codes, 1).to_numpy(zero_copy_only=False)
+    path[rows] = [p or None for p in found]
+    return rank, path
+
+
+def _causes(
+    rank: npt.NDArray[np.int8],
+    change: npt.NDArray[np.int8],
+    corpus_only: npt.NDArray[np.bool_],
+    ctx: Context,
+) -> npt.NDArray[np.int8]:
+    """Cause code (index into CAUSES) per row; see Context.unchanged_cause."""
+    cause = rank.copy()  # a source's status code is its cause's code
+    unchanged = rank == _UNCHANGED
+    by_case = np.array(
+        [
+            [CAUSES.index(ctx.unchanged_cause(kind, only)) for only in (False, True)]
+            for kind in CHANGES
+        ],
+        dtype=np.int8,
+    )
+    cause[unchanged] = by_case[change[unchanged], corpus_only[unchanged].astype(np.int8)]
+    return cause
+
+
+# ----------------------------------------------------------------- same fact, new id
+
+# A fact's id hashes its document's content, so every fact of an edited document gets a new
+# id. Columns that move with that (or with other documents) are left out when asking
+# whether a removed and an added fact of one edited document are the same fact.
+_REIDENTIFIED = frozenset(
+    {"fact_id", "char_start", "char_end", "passage_id", "claim_id", "n_documents"}
+)
+
+
+def _occurrences(
+    table: pa.Table, rows: npt.NDArray[np.int64], at: npt.NDArray[np.int64], content: list[str]
+) -> pa.Table:
+    """(at, content hash, occurrence): the n-th fact with that content in document order."""
+    taken = table.take(pa.array(rows))
+    ordered = pa.table(
+        {"at": at, "hash": pa.array(row_hashes(taken, content)), "pos": taken["char_start"]}
+    ).sort_by([("hash", "ascending"), ("pos", "ascending")])
+    hashes = ordered["hash"].to_numpy()
+    index = np.arange(len(hashes))
+    first = np.r_[True, hashes[1:] != hashes[:-1]] if len(hashes) else np.zeros(0, dtype=bool)
+    group_start = np.maximum.accumulate(np.where(first, index, 0)) if len(hashes) else index
+    return pa.table({"at": ordered["at"], "hash": ordered["hash"], "occ": index - group_start})
+
+
+def same_facts(
+    name: str,
+    old: pa.Table,
+    new: pa.Table,
+    matched: Matched,
+    rank: npt.NDArray[np.int8],
+    columns: Sequence[str],
+) -> npt.NDArray[np.int64]:
+    """For each row, the matched row that is the same fact under another id, else -1.
+
+    Only facts of changed documents pair up: a removed and an added fact whose document,
+    quote, sentence and values are equal (everything but ``_REIDENTIFIED``), the n-th such
+    fact of the old document with the n-th of the new one in offset order. They stay a
+    removed and an added row (the id a user may hold is gone); the pairing only says so.
+    """
+    partner = np.full(len(matched.change), -1, dtype=np.int64)
+    if name not in FACT_TABLES:
+        return partner
+    content = [c for c in columns if c not in _REIDENTIFIED]
+    edited = rank == _EDITED
+    removed = np.flatnonzero(edited & (matched.change == _REMOVED))
+    added = np.flatnonzero(edited & (matched.change == _ADDED))
+    if not len(removed) or not len(added):
+        return partner
+    pairs = _occurrences(old, matched.old[removed], removed, content).join(
+        _occurrences(new, matched.new[added], added, content),
+        keys=["hash", "occ"],
+        join_type="inner",
+        left_suffix="_old",
+        right_suffix="_new",
+    )
+    before, after = pairs["at_old"].to_numpy(), pairs["at_new"].to_numpy()
+    partner[before], partner[after] = after, before
+    return partner
+
+
+# ------------------------------------------------------------------------------ results
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One added, removed or changed row, with its cause."""
+
+    table: str
+    change: str
+    cause: str
+    key: Mapping[str, Any]  # primary key column -> value
+    doc_id: str | None
+    source_path: str | None  # the source that decided the cause
+    quote: str | None  # facts and claims
+    changes: Mapping[str, tuple[Any, Any]] | None  # changed rows: column -> (old, new)
+    same_as: Mapping[str, Any] | None = None  # key of the same fact under its other id
+
+    def to_json(self) -> dict[str, Any]:
+        changes = None
+        if self.changes is not None:
+            changes = {
+                c: [plain(v) for v in clip_pair(a, b, 120)] for c, (a, b) in self.changes.items()
+            }
+        return {
+            "table": self.table,
+            "change": self.change,
+            "cause": self.cause,
+            "key": {k: plain(v) for k, v in self.key.items()},
+            "doc_id": self.doc_id,
+            "source_path": self.source_path,
+            "quote": self.quote,
+            "changes": changes,
+            "same_as": None if self.same_as is None else dict(self.same_as),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TableDiff:
+    """One table's changes: counts per change and cause, and the first rows in order."""
+
+    table: str
+    rows_old: int | None  # None: the table is not in that release
+    rows_new: int | None
+    counts: Mapping[str, Mapping[str, int]]  # change -> cause -> rows (every pair present)
+    rows: tuple[Row, ...]  # in listing order (see _order); maybe cut short
+    columns_added: tuple[str, ...] = ()
+    columns_removed: tuple[str, ...] = ()
+    same_facts: int = 0  # removed/added pairs that are one fact under a new id
+
+    def total(self, change: str | None = None) -> int:
+        kinds = CHANGES if change is None else (change,)
+        return sum(sum(self.counts[kind].values()) for kind in kinds)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseDiff:
+    context: Context
+    tables: tuple[TableDiff, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """One table's differing rows with everything decided about them, row by row."""
+
+    name: str
+    old: pa.Table
+    new: pa.Table
+    columns: list[str]  # the shared non-key columns compared
+    matched: Matched
+    cause: npt.NDArray[np.int8]
+    path: npt.NDArray[np.object_]  # the source that decided the cause
+    flags: Mapping[str, npt.NDArray[np.bool_]]  # per column, over the changed rows
+    partner: npt.NDArray[np.int64]  # same fact under another id, -1 when none
+
+
+def _judge(name: str, old: pa.Table, new: pa.Table, sources: _Sources, ctx: Context) -> _Judged:
+    key = KEYS[name]
+    columns = [c for c in new.column_names if c in old.column_names and c not in key]
+    matched = match_rows(old, new, key, columns)
+    flags = _column_flags(old, new, matched, columns)
+    corpus = CORPUS_COLUMNS.get(name, frozenset())
+    outside = [flags[c] for c in columns if c not in corpus]
+    corpus_only = np.zeros(len(matched.change), dtype=bool)
+    corpus_only[matched.change == _CHANGED] = ~np.logical_or.reduce(outside) if outside else True
+    pairs = pa.concat_tables(
+        [
+            _path_pairs(name, old, matched.old, sources),
+            _path_pairs(name, new, matched.new, sources),
+        ],
+        promote_options="permissive",  # the sides' columns may differ in nullability
+    )
+    rank, path = _decide(pairs, sources, len(matched.change))
+    cause = _causes(rank, matched.change, corpus_only, ctx)
+    partner = same_facts(name, old, new, matched, rank, columns)
+    return _Judged(name, old, new, columns, matched, cause, path, flags, partner)
+
+
+def diff_table(
+    name: str,
+    old: pa.Table | None,
+    new: pa.Table | None,
+    sources: _Sources,
+    ctx: Context,
+    limit: int | None = None,
+) -> TableDiff:
+    """Every differing row of one table, counted by change and cause; the first ``limit``
+    rows (all when None) in listing order with their values."""
+    rows_old, rows_new = (None if t is None else t.num_rows for t in (old, new))
+    old, new = _both(old, new)
+    judged = _judge(name, old, new, sources, ctx)
+    change, cause = judged.matched.change, judged.cause
+    tally = np.bincount(change * len(CAUSES) + cause, minlength=len(CHANGES) * len(CAUSES))
+    counts = {
+        kind: {c: int(tally[i * len(CAUSES) + j]) for j, c in enumerate(CAUSES)}
+        for i, kind in enumerate(CHANGES)
+    }
+    order = _order(judged)
+    return TableDiff(
+        table=name,
+        rows_old=rows_old,
+        rows_new=rows_new,
+        counts=counts,
+        rows=_rows(judged, order if limit is None else order[:limit], sources),
+        columns_added=tuple(c for c in new.column_names if c not in old.column_names),
+        columns_removed=tuple(c for c in old.column_names if c not in new.column_names),
+        same_facts=int((judged.partner >= 0).sum()) // 2,
+    )
+
+
+def _both(old: pa.Table | None, new: pa.Table | None) -> tuple[pa.Table, pa.Table]:
+    """Both tables; one a release does not have is empty, so every row of the other differs."""
+    if old is not None and new is not None:
+        return old, new
+    if old is not None:
+        return old, old.schema.empty_table()
+    if new is not None:
+        return new.schema.empty_table(), new
+    raise ValueError("neither release has this table")
+
+
+_CHANGE_ORDER = np.array([1, 0, 2], dtype=np.int8)  # removed, then added, then changed
+
+
+def _order(judged: _Judged) -> npt.NDArray[np.int64]:
+    """Listing order: facts that only got a new id last; then by source path, offset,
+    change (removed before added: old reads before new) and key."""
+    matched = judged.matched
+    position = _pick("char_start", judged.old, judged.new, matched)
+    table = pa.table(
+        {
+            "__same": pa.array(judged.partner >= 0),
+            "__path": pa.array(judged.path, pa.string()),
+            "__position": pc.cast(position, pa.int64()),
+            "__change": pa.array(_CHANGE_ORDER[matched.change]),
+            **{k: matched.keys[k] for k in matched.keys.column_names},
+        }
+    )
+    sort_keys = [(c, "ascending") for c in table.column_names]
+    indices = pc.sort_indices(table, sort_keys=sort_keys)  # nulls sort last
+    return np.asarray(indices.to_numpy(), dtype=np.int64)
+
+
+def _rows(judged: _Judged, shown: npt.NDArray[np.int64], sources: _Sources) -> tuple[Row, ...]:
+    """The shown rows with their values (only these are read in full)."""
+    if not len(shown):
+        return ()
+    old, new, matched, columns = judged.old, judged.new, judged.matched, judged.columns
+    picked = Matched(
+        matched.keys.take(pa.array(shown)),
+        matched.old[shown],
+        matched.new[shown],
+        matched.change[shown],
+    )
+    keys = picked.keys.to_pylist()
+    quotes = _pick("quote", old, new, picked).to_pylist()
+    doc_ids = _pick("doc_id", old, new, picked).to_pylist()
+    paths = [judged.path[i] for i in shown]
+    if "doc_id" not in columns:
+        doc_ids = _doc_ids_of(paths, sources)
+    partners = judged.partner[shown]
+    partner_keys = matched.keys.take(pa.array(np.maximum(partners, 0))).to_pylist()
+    # Position of each changed row among the changed rows, where its flags are.
+    flag_index = np.cumsum(matched.change == _CHANGED) - 1
+    changed = [int(i) for i in shown if matched.change[i] == _CHANGED]
+    before = dict(zip(changed, _values(old, matched.old[changed], columns), strict=True))
+    after = dict(zip(changed, _values(new, matched.new[changed], columns), strict=True))
+    result = []
+    for n, i in enumerate(shown):
+        kind = int(matched.change[i])
+        diffs = None
+        if kind == _CHANGED:
+            at = flag_index[i]
+            diffs = {c: (before[i][c], after[i][c]) for c in columns if judged.flags[c][at]}
+        result.append(
+            Row(
+                table=judged.name,
+                change=CHANGES[kind],
+                cause=CAUSES[int(judged.cause[i])],
+                key=keys[n],
+                doc_id=doc_ids[n],
+                source_path=paths[n],
+                quote=quotes[n],
+                changes=diffs,
+                same_as=partner_keys[n] if partners[n] >= 0 else None,
+            )
+        )
+    return tuple(result)
+
+
+def _values(
+    table: pa.Table, rows: npt.NDArray[np.int64], columns: Sequence[str]
+) -> list[dict[str, Any]]:
+    if not len(rows):
+        return []
+    values: list[dict[str, Any]] = table.select(list(columns)).take(pa.array(rows)).to_pylist()
+    return values
+
+
+def _doc_ids_of(paths: Sequence[str | None], sources: _Sources) -> list[str | None]:
+    """doc_id of each path that is a document (quarantined files have none)."""
+    wanted = pa.array(sorted({p for p in paths if p is not None}), pa.string())
+    found = sources.doc_paths.filter(pc.is_in(sources.doc_paths["path"], value_set=wanted))
+    by_path = dict(zip(found["path"].to_pylist(), found["doc_id"].to_pylist(), strict=True))
+    return [by_path.get(p) if p is not None else None for p in paths]
+
+
+def diff_releases(old: Side, new: Side, limit: int | None = None) -> ReleaseDiff:
+    """Every table's changes from ``old`` to ``new``; ``limit`` rows per table kept (all
+    when None). Tables are read and compared one at a time."""
+    statuses = source_statuses(input_hashes(old), input_hashes(new))
+    ctx = context(old.manifest, new.manifest, statuses)
+    sources = _sources(old, new, statuses)
+    tables = []
+    for name in TABLE_ORDER:
+        before, after = _load(old, name), _load(new, name)
+        if before is None and after is None:
+            continue
+        tables.append(diff_table(name, before, after, sources, ctx, limit))
+    return ReleaseDiff(ctx, tuple(tables))
+
+
+# ---------------------------------------------------------------------------- rendering
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe, deterministic form of a cell value; long strings abbreviated."""
+    if isinstance(value, float):
+        return None if math.isnan(value) else value if math.isfinite(value) else str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, str) and len(value) > _LONG:
+        digest = hashlib.sha256(value.encode("utf-8")).hexdigest()[:12]
+        return f"{value[:80]}… ({len(value)} chars, sha256 {digest}…)"
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the common prefix; bisected with slice compares (C speed on long texts)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def clip_pair(old: Any, new: Any, width: int) -> tuple[Any, Any]:
+    """Two long strings cut to ``width`` around where they first differ, so an edit in a
+    long text (source_text, a passage) shows; other values as they are."""
+    if not (isinstance(old, str) and isinstance(new, str)) or max(len(old), len(new)) <= width:
+        return old, new
+    start = max(0, _common_prefix(old, new) - width // 4)
+
+    def clip(text: str) -> str:
+        more = "…" if start + width < len(text) else ""
+        return f"{'…' if start else ''}{text[start : start + width]}{more} ({len(text)} chars)"
+
+    return clip(old), clip(new)
+
+
+def to_json(diff: ReleaseDiff) -> dict[str, Any]:
+    """One JSON object: both releases, input and code changes, counts, every kept row."""
+    ctx = diff.context
+    return {
+        "old": dict(ctx.old),
+        "new": dict(ctx.new),
+        "inputs": dict(ctx.inputs),
+        "code_changed": ctx.code_changed,
+        "config_changed": ctx.config_changed,
+        "causes": list(CAUSES),
+        "tables": {
+            t.table: {
+                "rows_old": t.rows_old,
+                "rows_new": t.rows_new,
+                "columns_added": list(t.columns_added),
+                "columns_removed": list(t.columns_removed),
+                "counts": {kind: dict(t.counts[kind]) for kind in CHANGES},
+                "total": {kind: t.total(kind) for kind in CHANGES},
+                "same_facts": t.same_facts,
+            }
+            for t in diff.tables
+        },
+        "rows": [row.to_json() for t in diff.tables for row in t.rows],
+    }
+
+
+def dumps(diff: ReleaseDiff) -> str:
+    """``to_json`` as text: sorted keys, so equal diffs give equal bytes."""
+    return json.dumps(to_json(diff), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+CAUSE_LEGEND = (
+    "Causes: `document_changed`, `document_added`, `document_removed`: the row's source file "
+    "has new content, is new, is gone; `other_documents`: its own source is unchanged, and "
+    "corpus-wide results (duplicates, claims, entity document counts, page chrome) moved with "
+    "other files; `code_or_config`: its source is unchanged and the pipeline's code or "
+    "configuration changed."
+)
+
+
+def describe_context(ctx: Context) -> str:
+    """One line: how many inputs moved, whether code and config changed."""
+    inputs = ", ".join(f"{ctx.inputs.get(s, 0)} {s}" for s in STATUSES)
+    old_code, new_code = ctx.old.get("code_version"), ctx.new.get("code_version")
+    code = (
+        f"changed (`{old_code}` → `{new_code}`)"
+        if ctx.code_changed
+        else f"unchanged (`{new_code}`)"
+    )
+    config = {True: "changed", False: "unchanged", None: "not known (inputs or code changed too)"}
+    return f"Inputs: {inputs}. Code: {code}. Config: {config[ctx.config_changed]}."
+
+
+def _cell(value: Any, width: int = 80) -> str:
+    text = value if isinstance(value, str) else json.dumps(plain(value), ensure_ascii=False)
+    text = text.replace("\r", " ").replace("\n", " ")
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.replace("|", "\\|")
+
+
+def _key_text(key: Mapping[str, Any]) -> str:
+    return "/".join(str(v) for v in key.values())
+
+
+def _row_line(row: Row) -> str:
+    key = _key_text(row.key)
+    pairs = [(c, *clip_pair(a, b, 64)) for c, (a, b) in (row.changes or {}).items()]
+    changes = "; ".join(f"{c}: {_cell(a, 80)} → {_cell(b, 80)}" for c, a, b in pairs)
+    if row.same_as is not None:
+        changes = f"same fact as `{_key_text(row.same_as)}`"
+    quote = f"`{_cell(row.quote)}`" if row.quote is not None else ""
+    return (
+        f"| {row.change} | {row.cause} | `{_cell(key)}` | {_cell(row.source_path or '')} "
+        f"| {quote} | {changes} |"
+    )
+
+
+def _count(rows: int | None) -> str:
+    return "–" if rows is None else str(rows)  # a dash: the release has no such table
+
+
+def render_counts(diff: ReleaseDiff) -> list[str]:
+    """Markdown: rows per table, then rows per table × change × cause."""
+    lines = ["| table | rows | added | removed | changed |", "|---|---:|---:|---:|---:|"]
+    for t in diff.tables:
+        rows = f"{_count(t.rows_old)} → {_count(t.rows_new)}"
+        lines.append(
+            f"| {t.table} | {rows} | {t.total(ADDED)} | {t.total(REMOVED)} | {t.total(CHANGED)} |"
+        )
+    if not any(t.total() for t in diff.tables):
+        return [*lines, "", "Nothing changed: every table has the same rows."]
+    lines += ["", "| table | change | rows | " + " | ".join(CAUSES) + " |"]
+    lines.append("|---|---|---:|" + "---:|" * len(CAUSES))
+    for t in diff.tables:
+        for kind in CHANGES:
+            if t.total(kind):
+                counts = " | ".join(str(t.counts[kind][c]) for c in CAUSES)
+                lines.append(f"| {t.table} | {kind} | {t.total(kind)} | {counts} |")
+    return lines
+
+
+def _same_facts_note(pairs: int) -> str:
+    return (
+        f"{pairs} removed and {pairs} added rows are the same facts under new ids: their "
+        "document's content changed, and with it every fact_id, but not their quote, "
+        "sentence or values. They are listed last."
+    )
+
+
+def render_markdown(diff: ReleaseDiff, max_rows: int | None, full_list: str) -> str:
+    """Counts first, then up to ``max_rows`` rows per table; ``full_list`` is the command
+    that lists every row (named wherever rows were left out)."""
+    lines = [describe_context(diff.context), "", *render_counts(diff), "", CAUSE_LEGEND]
+    for t in diff.tables:
+        total = t.total()
+        if not total:
+            continue
+        shown = t.rows if max_rows is None else t.rows[:max_rows]
+        lines += ["", f"### {t.table}", ""]
+        if t.same_facts:
+            lines += [_same_facts_note(t.same_facts), ""]
+        if shown:
+            key = "/".join(KEYS[t.table])
+            lines += [
+                f"| change | cause | {key} | source_path | quote | changed columns (old → new) |",
+                "|---|---|---|---|---|---|",
+                *(_row_line(row) for row in shown),
+            ]
+        if total > len(shown):
+            lines += [
+                "",
+                f"{total - len(shown)} of {total} rows of {t.table} not shown: "
+                f"`{full_list}` lists them all.",
+            ]
+    return "\n".join(lines) + "\n"
