@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 
-from pipeline import stages, workers
+from pipeline import progress, stages, workers
 from pipeline.plan import make_plan
 from pipeline.publish.release import keep_failed, new_version
 from pipeline.publish.summary import run_summary
 from pipeline.settings import Settings
 from pipeline.stages import RunPlan
 from pipeline.validate import ValidationReport
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +77,22 @@ def plan_run(settings: Settings) -> RunPlan:
 
 
 @contextmanager
-def _timed(stages_seconds: dict[str, float], name: str) -> Iterator[None]:
+def _timed(
+    stages_seconds: dict[str, float], name: str, batches: int | None = None
+) -> Iterator[None]:
+    progress.stage(name, batches)  # shown only when the command line installed a display
     started = time.perf_counter()
     yield
     stages_seconds[name] = round(time.perf_counter() - started, 3)
+
+
+def _results(futures: Sequence[PrefectFuture[R]]) -> list[R]:
+    """Each result in submission order, advancing the progress bar as each one arrives."""
+    results = []
+    for future in futures:
+        results.append(future.result())
+        progress.advance()
+    return results
 
 
 @flow(name="release", log_prints=False)
@@ -88,6 +103,7 @@ def release_flow(
     max_document_bytes: int,
     batch_size: int,
     workers_count: int = 1,
+    process_pool: bool = True,
 ) -> FlowResult:
     """Build, validate and (only if every suite passes) publish one release."""
     seconds: dict[str, float] = {}
@@ -105,14 +121,16 @@ def release_flow(
         batches = plan.batches()
     # Batch bodies always run in worker processes: there they run in a main thread, where
     # the per-document time limit (a signal) works; more than one only pays with batches
-    # to share out (spawning costs about a second a worker).
-    with workers.pool(max(1, min(workers_count, len(batches)))):
-        with _timed(seconds, "count_lines"):
+    # to share out (spawning costs about a second a worker). On a Dask task runner
+    # (process_pool=False) the batch tasks run on the cluster, whose workers have pools
+    # of their own (pipeline.runners), so none is opened here.
+    with workers.pool(max(1, min(workers_count, len(batches))) if process_pool else 0):
+        with _timed(seconds, "count_lines", len(batches)):
             counts = [count_lines.submit(plan, paths) for paths in batches]
-            repeated = stages.repeated_from_counts([c.result() for c in counts])
-        with _timed(seconds, "read_clean_extract"):
+            repeated = stages.repeated_from_counts(_results(counts))
+        with _timed(seconds, "read_clean_extract", len(batches)):
             futures = [process_batch.submit(plan, paths, repeated) for paths in batches]
-            batch_dirs = [f.result() for f in futures]
+            batch_dirs = _results(futures)
     with _timed(seconds, "assemble_dedup_claims"):
         staged = assemble_and_stage(plan, version, batch_dirs)
     with _timed(seconds, "validate"):

@@ -5,7 +5,18 @@ import pytest
 from pipeline.cli import _parser, main
 from tests.conftest import PROJECT_ROOT
 
-COMMANDS = ("run", "validate", "eval", "releases", "bench", "verify", "rollback", "gc")
+COMMANDS = (
+    "run",
+    "validate",
+    "eval",
+    "releases",
+    "bench",
+    "verify",
+    "rollback",
+    "gc",
+    "serve",
+    "diff",
+)
 
 
 @pytest.mark.parametrize("command", COMMANDS)

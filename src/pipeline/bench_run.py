@@ -85,12 +85,16 @@ def change_documents(folder: Path, n_docs: int, fraction: float, seed: int) -> l
 
 
 def run_pipeline(
-    input_dir: Path, output_dir: Path, workers: int, extra_env: dict[str, str] | None = None
+    input_dir: Path,
+    output_dir: Path,
+    workers: int,
+    extra_env: dict[str, str] | None = None,
+    runner: str = "local",
 ) -> dict[str, Any]:
     """``pipeline run --json`` in a child process: its JSON line, plus the wall clock."""
     command = [sys.executable, "-m", "pipeline.cli", "run", "--json"]
     command += ["--input", str(input_dir), "--output", str(output_dir)]
-    command += ["--workers", str(workers)]
+    command += ["--workers", str(workers), "--runner", runner]
     env = {**os.environ, **(extra_env or {})}
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
@@ -155,6 +159,7 @@ def bench_run(
     change_fraction: float = 0.01,
     workers: int = 2,
     work_dir: Path | None = None,
+    runner: str = "local",
 ) -> dict[str, Any]:
     """Build the corpus, run the pipeline (and rerun it in ``noop``/``change`` mode)."""
     if mode not in MODES:
@@ -165,7 +170,7 @@ def bench_run(
         corpus = corpus_from(input_dir, docs, seed)
         size = write_corpus(corpus, root / "input", seed)
         build_seconds = time.perf_counter() - started
-        full = run_pipeline(root / "input", root / "output", workers)
+        full = run_pipeline(root / "input", root / "output", workers, runner=runner)
         report: dict[str, Any] = {
             "bench": "run",
             "mode": mode,
@@ -173,6 +178,7 @@ def bench_run(
             "documents": docs,
             "mb": round(size / 1_000_000, 3),
             "workers": workers,
+            "runner": runner,
             "corpus_build_seconds": round(build_seconds, 3),
             "full": _figures(full, docs, size),
             "dedup": dedup_scores(corpus, Path(full["path"])),
@@ -181,7 +187,7 @@ def bench_run(
             changed = []
             if rerun_mode == "change":
                 changed = change_documents(root / "input", docs, change_fraction, seed)
-            rerun = run_pipeline(root / "input", root / "output", workers)
+            rerun = run_pipeline(root / "input", root / "output", workers, runner=runner)
             figures = {"changed_documents": len(changed), **_figures(rerun, docs, size)}
             figures["share_of_full"] = round(
                 figures["seconds"] / max(report["full"]["seconds"], 1e-9), 4

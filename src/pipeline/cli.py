@@ -8,11 +8,14 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from pipeline.publish.lock import LOCK_TIMEOUT_ENV, default_lock_timeout
+from pipeline.remote_cli import add_arguments as add_remote_arguments
+from pipeline.remote_cli import env_location
 from pipeline.settings import Settings
+from pipeline.urls import is_url, location
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
@@ -26,6 +29,15 @@ def _add_lock_timeout(command: argparse.ArgumentParser) -> None:
         help="wait this long for another run holding the output folder's lock, then exit "
         f"{EXIT_LOCKED} naming it; 0 exits at once (default: %(default)s, or "
         f"{LOCK_TIMEOUT_ENV})",
+    )
+
+
+def _add_quiet(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only errors (on stderr); the exit code says how it went",
     )
 
 
@@ -48,16 +60,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--input",
-        type=Path,
-        default=defaults.input_dir,
-        help="folder of input documents (default: %(default)s)",
+        type=location,
+        default=env_location("PIPELINE_INPUT", defaults.input_dir),
+        help="folder (or URL: s3://bucket/prefix) of input documents (default: %(default)s)",
     )
     run.add_argument(
         "--output",
-        type=Path,
-        default=defaults.output_dir,
-        help="output folder holding releases/ and LATEST (default: %(default)s)",
+        type=location,
+        default=env_location("PIPELINE_OUTPUT", defaults.output_dir),
+        help="output folder (or URL) holding releases/ and LATEST (default: %(default)s)",
     )
+    add_remote_arguments(run, work_dir=True)
     run.add_argument(
         "--batch-size",
         type=int,
@@ -77,7 +90,24 @@ def _parser() -> argparse.ArgumentParser:
         help="print one JSON line (status, version, path, seconds per stage, peak RSS) "
         "instead of the sentence",
     )
+    run.add_argument(
+        "--runner",
+        choices=("local", "dask"),
+        default=defaults.runner,
+        help="where batches run: 'local' (a pool of --workers processes) or 'dask' (the "
+        "scheduler at --dask-address, else a local Dask cluster of --workers processes; "
+        "needs a Prefect server: PREFECT_API_URL, or one is started on loopback) "
+        "(default: PIPELINE_RUNNER or %(default)s)",
+    )
+    run.add_argument(
+        "--dask-address",
+        default=defaults.dask_address,
+        metavar="ADDRESS",
+        help="Dask scheduler to run batches on, e.g. tcp://10.0.0.5:8786 (with --runner dask; "
+        "default: PIPELINE_DASK_ADDRESS)",
+    )
     _add_lock_timeout(run)
+    _add_quiet(run)
 
     validate = commands.add_parser(
         "validate",
@@ -105,16 +135,25 @@ def _parser() -> argparse.ArgumentParser:
         help="lowest F1 per kind the --gold check accepts (default: PIPELINE_GOLD_MIN_F1 or 0.9)",
     )
 
+    _add_quiet(validate)
+
     releases = commands.add_parser(
         "releases",
         help="list releases, newest first",
-        description="List releases under --output, newest first, with row counts.",
+        description="List releases under --output, newest first, with their validation "
+        "outcome and row counts: a table on a terminal, aligned lines otherwise.",
     )
     releases.add_argument(
         "--output",
-        type=Path,
-        default=defaults.output_dir,
-        help="output folder (default: %(default)s)",
+        type=location,
+        default=env_location("PIPELINE_OUTPUT", defaults.output_dir),
+        help="output folder or URL (default: %(default)s)",
+    )
+    add_remote_arguments(releases, work_dir=False)
+    releases.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON list: version, created_at, latest, validation, rows, path",
     )
 
     evaluate = commands.add_parser(
@@ -135,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--output",
-        type=Path,
+        type=location,
         default=defaults.output_dir,
         help="output folder whose LATEST release is scored (default: %(default)s)",
     )
@@ -234,11 +273,11 @@ def _add_bench_run(
         "seconds per stage and in total, docs/s, MB/s, peak RSS, and the precision and recall "
         "of duplicate detection against the planted copies. --mode noop adds a rerun with "
         "nothing changed, --mode change a rerun after changing --change-fraction of the "
-        "documents.",
+        "documents, --mode all both (keyed noop and change).",
     )
     run.add_argument("--docs", type=int, default=1000, help="documents (default: %(default)s)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    run.add_argument("--mode", choices=("full", "noop", "change"), default="full")
+    run.add_argument("--mode", choices=("full", "noop", "change", "all"), default="full")
     run.add_argument(
         "--change-fraction",
         type=float,
@@ -256,6 +295,13 @@ def _add_bench_run(
         type=Path,
         default=None,
         help="where the temporary corpus and output go (default: the system temp folder)",
+    )
+    run.add_argument(
+        "--runner",
+        choices=("local", "dask"),
+        default="local",
+        help="passed to 'pipeline run': local process pool or a local Dask cluster of "
+        "--workers processes (default: %(default)s)",
     )
     run.add_argument(
         "--input",
@@ -278,10 +324,16 @@ def _add_ops_commands(
     verify.add_argument("release", metavar="RELEASE", help="version name or release folder")
     verify.add_argument(
         "--output",
-        type=Path,
+        type=location,
         default=defaults.output_dir,
         help="output folder holding releases/ (default: %(default)s)",
     )
+    verify.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: release, version, ok, problems",
+    )
+    _add_quiet(verify)
     rollback = commands.add_parser(
         "rollback",
         help="point LATEST at another published release",
@@ -292,11 +344,12 @@ def _add_ops_commands(
     rollback.add_argument("version", metavar="VERSION", help="version name under releases/")
     rollback.add_argument(
         "--output",
-        type=Path,
+        type=location,
         default=defaults.output_dir,
         help="output folder (default: %(default)s)",
     )
     _add_lock_timeout(rollback)
+    _add_quiet(rollback)
     gc = commands.add_parser(
         "gc",
         help="delete old releases and failed runs",
@@ -309,15 +362,21 @@ def _add_ops_commands(
     gc.add_argument("--dry-run", action="store_true", help="only print what would be deleted")
     gc.add_argument(
         "--output",
-        type=Path,
+        type=location,
         default=defaults.output_dir,
         help="output folder (default: %(default)s)",
     )
     _add_lock_timeout(gc)
+    _add_quiet(gc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        parser = _parser()
+    except ValueError as err:  # a malformed PIPELINE_* variable: defaults are read here
+        print(f"pipeline: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    args = parser.parse_args(argv)
     handlers = {
         "run": _run,
         "validate": _validate,
@@ -328,19 +387,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rollback": _rollback,
         "gc": _gc,
     }
+    if is_url(getattr(args, "output", None)) and args.command not in ("run", "releases"):
+        print(
+            f"pipeline {args.command}: --output {args.output}: object storage URLs work with "
+            "'run' and 'releases' (and pipeline.read_table); use a local output folder",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     handler = getattr(args, "handler", None) or handlers[args.command]
     code: int = handler(args)
     return code
 
 
 @contextlib.contextmanager
-def _locked(output: Path, timeout: float, command: str) -> Iterator[None]:
-    """Hold the output folder's lock, then clean up after interrupted runs."""
+def _locked(output: Path, timeout: float, command: str, quiet: bool = False) -> Iterator[None]:
+    """Hold the output folder's lock, then clean up after interrupted runs.
+
+    ``quiet`` drops the notes (waiting, stale lock taken over, cleanup): none is an error.
+    """
     from pipeline.faults import crash_point
     from pipeline.publish.lock import Holder, output_lock
     from pipeline.publish.recovery import recover
 
     def waiting(holder: Holder) -> None:
+        if quiet:
+            return
         print(
             f"pipeline {command}: {output} is in use by {holder.describe()}; waiting up to "
             f"{timeout:g} s for its lock",
@@ -349,15 +420,24 @@ def _locked(output: Path, timeout: float, command: str) -> Iterator[None]:
 
     with output_lock(output, max(0.0, timeout), f"pipeline {command}", waiting) as lock:
         crash_point("locked")
-        if lock.stale is not None:
+        if lock.stale is not None and not quiet:
             print(
                 f"pipeline {command}: taking over a stale lock: {lock.stale.describe()} "
                 "ended without releasing it",
                 file=sys.stderr,
             )
         for line in recover(output):
-            print(f"pipeline {command}: cleanup: {line}", file=sys.stderr)
+            if not quiet:
+                print(f"pipeline {command}: cleanup: {line}", file=sys.stderr)
         yield
+
+
+def _storage_error(err: OSError, output: Path) -> str:
+    """``storage error on 'FILE': what; what to do`` for rollback and gc."""
+    from pipeline.cli_support import storage_hint
+
+    where = f"on '{err.filename}'" if err.filename else f"under {output}"
+    return f"storage error {where}: {err.strerror or err}; {storage_hint(err, output)}"
 
 
 def _not_published(output: Path) -> str:
@@ -371,17 +451,32 @@ def _not_published(output: Path) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     """The run, holding the output lock; storage and input errors become exit 1."""
+    from pipeline.cli_support import count_problem, input_problem, storage_hint
     from pipeline.faults import crash_point
     from pipeline.publish.lock import LockBusy
     from pipeline.publish.recheck import InputsChangedError
     from pipeline.publish.recovery import discard_staging
+    from pipeline.remote import RemoteError
+    from pipeline.remote_cli import RemoteRun
+    from pipeline.server import RunnerUnavailable
 
-    if not args.input.is_dir():
-        print(f"pipeline run: input folder {args.input} does not exist", file=sys.stderr)
+    remote = RemoteRun.prepare(args)  # URLs: args now name local folders, synced when locked
+    problems = [
+        None if remote and remote.input_url else input_problem(args.input),
+        count_problem("--batch-size", args.batch_size, "PIPELINE_BATCH_SIZE"),
+        count_problem("--workers", args.workers, "PIPELINE_WORKERS"),
+    ]
+    if problem := next((p for p in problems if p), None):
+        print(f"pipeline run: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.dask_address and args.runner != "dask":
+        print("pipeline run: --dask-address needs --runner dask", file=sys.stderr)
         return EXIT_USAGE
     try:
-        with _locked(args.output, args.lock_timeout, "run"):
+        with _locked(args.output, args.lock_timeout, "run", args.quiet):
             try:
+                if remote is not None:
+                    remote.pull(None if args.quiet else _stderr("pipeline run"))
                 code = _run_locked(args)
             except (InputsChangedError, OSError):
                 discard_staging(args.output)  # free the space now (disk full), best effort
@@ -394,11 +489,17 @@ def _run(args: argparse.Namespace) -> int:
     except InputsChangedError as err:
         print(f"pipeline run: {err}", file=sys.stderr)
         return EXIT_FAILED
+    except RemoteError as err:  # names the URL or object; a failed push leaves LATEST as it was
+        print(f"pipeline run: {err}", file=sys.stderr)
+        return err.exit_code
+    except RunnerUnavailable as err:  # no Prefect server or Dask scheduler to run on
+        print(f"pipeline run: {err}; {_not_published(args.output)}", file=sys.stderr)
+        return EXIT_FAILED
     except OSError as err:
         where = f"on '{err.filename}'" if err.filename else f"under {args.output}"
         print(
             f"pipeline run: storage error {where}: {err.strerror or err}; "
-            f"{_not_published(args.output)}",
+            f"{_not_published(args.output)}; {storage_hint(err, args.output)}",
             file=sys.stderr,
         )
         return EXIT_FAILED
@@ -414,24 +515,33 @@ def _run_locked(args: argparse.Namespace) -> int:
         output_dir=args.output,
         batch_size=max(1, args.batch_size),
         workers=max(1, args.workers),
+        runner=args.runner,
+        dask_address=args.dask_address,
     )
     if not settings.input_dir.is_dir():
         print(f"pipeline run: input folder {settings.input_dir} does not exist", file=sys.stderr)
         return EXIT_USAGE
     plan = make_plan(settings)
+    remote = getattr(args, "remote", None)
     current = up_to_date(plan.output_dir, plan.run_fingerprint)
     if current is not None:
-        path = plan.output_dir / RELEASES / current
+        path = _shown(args, plan.output_dir / RELEASES / current)
         if args.json:
             _print_run_json("up_to_date", current, path, started, {"plan": _since(started)})
-        else:
+        elif not args.quiet:
             print(f"up to date: {current} ({path}); nothing published")
         return EXIT_OK
-    result = _run_flow(settings)
+    if remote is not None:
+        remote.fetch_parent()  # the changelog and row-count assertions read the parent
+    with _progress(args):
+        result = _run_flow(settings)
+    if result.published and remote is not None:
+        remote.push(result.version)  # RemoteError: _run says which object failed
     seconds = time.perf_counter() - started
     if args.json:
         status = "published" if result.published else "validation_failed"
-        _print_run_json(status, result.version, result.path, started, result.stages)
+        shown = _shown(args, result.path)
+        _print_run_json(status, result.version, shown, started, result.stages)
     if not result.published:
         print(
             f"validation failed: release {result.version} NOT published; "
@@ -440,11 +550,22 @@ def _run_locked(args: argparse.Namespace) -> int:
         )
         print(result.report.describe_failures(), file=sys.stderr)
         return EXIT_FAILED
-    if not args.json:
-        print(f"published {result.version} ({result.path}) in {seconds:.1f} s")
-    if extra := result.report.describe_warnings():
+    if not args.json and not args.quiet:
+        print(f"published {result.version} ({_shown(args, result.path)}) in {seconds:.1f} s")
+    if not args.quiet and (extra := result.report.describe_warnings()):
         print(extra, file=sys.stderr)
     return EXIT_OK
+
+
+def _progress(args: argparse.Namespace) -> contextlib.AbstractContextManager[object]:
+    """The stages live on stderr, only for a person at a terminal (never scripts or CI)."""
+    from pipeline import progress
+
+    if not progress.wants_progress(sys.stderr, quiet=args.quiet, json=args.json):
+        return contextlib.nullcontext()
+    reporter = progress.RichReporter()
+    reporter.stage("start", None)  # Prefect's local API takes seconds before the flow runs
+    return progress.reporting(reporter)
 
 
 def _bench_run(args: argparse.Namespace) -> int:
@@ -467,6 +588,7 @@ def _bench_run(args: argparse.Namespace) -> int:
             change_fraction=args.change_fraction,
             workers=args.workers,
             work_dir=args.work_dir,
+            runner=args.runner,
         )
     except (ValueError, RuntimeError) as err:
         print(f"pipeline bench run: {err}", file=sys.stderr)
@@ -479,8 +601,18 @@ def _since(started: float) -> float:
     return round(time.perf_counter() - started, 3)
 
 
+def _stderr(prefix: str) -> Callable[[str], None]:
+    return lambda line: print(f"{prefix}: {line}", file=sys.stderr)
+
+
+def _shown(args: argparse.Namespace, path: Path) -> Path | str:
+    """Where a release is, for messages: its URL when --output is one."""
+    remote = getattr(args, "remote", None)
+    return path if remote is None else remote.shown(path)
+
+
 def _print_run_json(
-    status: str, version: str, path: Path, started: float, stages: dict[str, float]
+    status: str, version: str, path: Path | str, started: float, stages: dict[str, float]
 ) -> None:
     """One line for scripts and the benchmark; peak RSS covers the worker processes too."""
     import json
@@ -507,9 +639,7 @@ def _run_flow(settings: Settings):  # type: ignore[no-untyped-def]
     from pipeline.runtime import configure_local_runtime
 
     configure_local_runtime(settings.output_dir.resolve() / ".state")
-    from flows.release_flow import release_flow
-
-    return release_flow(
+    args = (
         str(settings.input_dir),
         str(settings.output_dir),
         str(settings.expectations_dir),
@@ -517,6 +647,15 @@ def _run_flow(settings: Settings):  # type: ignore[no-untyped-def]
         settings.batch_size,
         settings.workers,
     )
+    if settings.runner == "dask":
+        from pipeline.runners import dask_release_flow
+
+        # The same flow with its batch tasks on Dask, against a real Prefect API
+        with dask_release_flow(settings) as on_dask:
+            return on_dask(*args, process_pool=False)
+    from flows.release_flow import release_flow
+
+    return release_flow(*args)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -525,7 +664,10 @@ def _validate(args: argparse.Namespace) -> int:
     release_dir: Path = args.release_dir
     if not (release_dir / "manifest.json").is_file():
         print(
-            f"pipeline validate: {release_dir} is not a release (no manifest.json)", file=sys.stderr
+            f"pipeline validate: {release_dir} is not a release (no manifest.json in it); "
+            "pass a release folder, <output>/releases/<version> (`pipeline releases` lists "
+            "them)",
+            file=sys.stderr,
         )
         return EXIT_USAGE
     configure_local_runtime(Path(tempfile.gettempdir()) / "pipeline-state")
@@ -540,10 +682,10 @@ def _validate(args: argparse.Namespace) -> int:
         min_f1 = settings.gold_min_f1 if args.min_f1 is None else args.min_f1
         gold = GoldGate(args.gold.resolve(), min_f1)
     report = validate_release(release_dir, settings.expectations_dir, report_dir, gold=gold)
-    for name, outcome in report.to_json().items():
+    for name, outcome in report.to_json().items() if not args.quiet else ():
         status = "ok  " if outcome["success"] else "FAIL"
         print(f"{status} {name}: {outcome['evaluated']} expectations, {outcome['failed']} failed")
-    if report.success and (extra := report.describe_warnings()):
+    if report.success and not args.quiet and (extra := report.describe_warnings()):
         print(extra)
     if not report.success:
         print(report.describe_failures())
@@ -553,53 +695,78 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _releases(args: argparse.Namespace) -> int:
+    from pipeline.cli_support import no_release_hint, releases_json, releases_plain
     from pipeline.publish.release import list_releases
+    from pipeline.remote import RemoteError
+    from pipeline.remote_cli import releases
 
-    found = list_releases(args.output)
-    if not found:
-        print(f"no releases under {args.output}")
-        return EXIT_OK
-    for release in found:
-        marker = "* " if release["latest"] else "  "
-        counts = ", ".join(f"{name}={rows}" for name, rows in release["rows"].items())
-        print(f"{marker}{release['version']}  {release['created_at']}  {counts}")
+    try:
+        found = releases(args) if is_url(args.output) else list_releases(args.output)
+    except RemoteError as err:
+        print(f"pipeline releases: {err}", file=sys.stderr)
+        return err.exit_code
+    if args.json:
+        print(releases_json(found))
+    elif not found:
+        print(f"no releases under {args.output}; {no_release_hint(args.output)}")
+    elif sys.stdout.isatty():  # a person reads a table; pipes and logs get greppable lines
+        from rich.console import Console
+
+        from pipeline.cli_support import releases_table
+
+        releases_table(found, Console())
+    else:
+        print("\n".join(releases_plain(found)))
     return EXIT_OK
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from pipeline.cli_support import list_hint
     from pipeline.publish.ops import UnknownRelease, resolve_release, verify_release
 
     try:
         release_dir = resolve_release(args.output, args.release)
     except UnknownRelease as err:
-        print(f"pipeline verify: {err}", file=sys.stderr)
+        print(f"pipeline verify: {err}; {list_hint(args.output)}", file=sys.stderr)
         return EXIT_USAGE
     problems = verify_release(release_dir)
+    if args.json:
+        import json
+
+        doc = {"release": str(release_dir), "version": release_dir.name, "ok": not problems}
+        print(json.dumps({**doc, "problems": problems}))
     if problems:
         print(f"pipeline verify: {release_dir}: {len(problems)} mismatch(es):", file=sys.stderr)
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"ok {release_dir}: every table matches its manifest checksum and row count")
+    if not args.json and not args.quiet:
+        print(f"ok {release_dir}: every table matches its manifest checksum and row count")
     return EXIT_OK
 
 
 def _rollback(args: argparse.Namespace) -> int:
+    from pipeline.cli_support import list_hint
     from pipeline.publish.lock import LockBusy
     from pipeline.publish.ops import UnknownRelease, rollback
 
     try:
-        with _locked(args.output, args.lock_timeout, "rollback"):
+        with _locked(args.output, args.lock_timeout, "rollback", args.quiet):
             previous, current = rollback(args.output, args.version)
     except LockBusy as err:
         print(f"pipeline rollback: {err}", file=sys.stderr)
         return EXIT_LOCKED
     except UnknownRelease as err:
-        print(f"pipeline rollback: {err}", file=sys.stderr)
+        print(f"pipeline rollback: {err}; {list_hint(args.output)}", file=sys.stderr)
         return EXIT_USAGE
     except ValueError as err:
         print(f"pipeline rollback: {err}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as err:
+        print(f"pipeline rollback: {_storage_error(err, args.output)}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.quiet:
+        return EXIT_OK
     if previous == current:
         print(f"LATEST already names {current}; nothing changed")
     else:
@@ -615,11 +782,16 @@ def _gc(args: argparse.Namespace) -> int:
         print("pipeline gc: --keep must be >= 0", file=sys.stderr)
         return EXIT_USAGE
     try:
-        with _locked(args.output, args.lock_timeout, "gc"):
+        with _locked(args.output, args.lock_timeout, "gc", args.quiet):
             plan = gc(args.output, args.keep, dry_run=args.dry_run)
     except LockBusy as err:
         print(f"pipeline gc: {err}", file=sys.stderr)
         return EXIT_LOCKED
+    except OSError as err:
+        print(f"pipeline gc: {_storage_error(err, args.output)}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.quiet:
+        return EXIT_OK
     verb = "would remove" if args.dry_run else "removed"
     for version in plan.remove:
         print(f"{verb} releases/{version}")
@@ -635,6 +807,7 @@ def _gc(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from pipeline.cli_support import no_release_hint
     from pipeline.evaluate import (
         GoldError,
         ReleaseError,
@@ -650,7 +823,11 @@ def _eval(args: argparse.Namespace) -> int:
     if release_dir is None:
         version = latest_version(args.output)
         if version is None:
-            print(f"pipeline eval: no release under {args.output} (no LATEST)", file=sys.stderr)
+            print(
+                f"pipeline eval: no release under {args.output} (no LATEST); "
+                f"{no_release_hint(args.output)}, or pass --release DIR",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
         release_dir = args.output / RELEASES / version
     try:

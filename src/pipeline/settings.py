@@ -12,12 +12,18 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    return int(value) if value else default
+    try:
+        return int(value) if value else default
+    except ValueError:  # int()'s own message does not say which variable
+        raise ValueError(f"{name}={value!r} is not a whole number; fix or unset it") from None
 
 
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
-    return float(value) if value else default
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a number; fix or unset it") from None
 
 
 def _env_path(name: str) -> Path | None:
@@ -58,6 +64,13 @@ class Settings:
     # Processes that read, clean and extract batches (1: all in the flow's process).
     # Not part of the fingerprint: the worker count never changes a release's content.
     workers: int = field(default_factory=lambda: _env_int("PIPELINE_WORKERS", os.cpu_count() or 1))
+    # Where batch tasks run: "local" (the process pool above) or "dask" (pipeline.runners),
+    # on the scheduler at dask_address or on a LocalCluster of `workers` processes. Not part
+    # of the fingerprint either: both runners build the same release.
+    runner: str = field(default_factory=lambda: os.environ.get("PIPELINE_RUNNER", "local"))
+    dask_address: str | None = field(
+        default_factory=lambda: os.environ.get("PIPELINE_DASK_ADDRESS") or None
+    )
     # Optional accuracy gate: score the staged release against this gold file and publish
     # only when every scored kind (money, quantities, dates) reaches gold_min_f1.
     gold_file: Path | None = field(default_factory=lambda: _env_path("PIPELINE_GOLD"))

@@ -11,7 +11,9 @@ the pool's own) can copy a held lock into the child.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -22,16 +24,43 @@ R = TypeVar("R")
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+_PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool initializer: end this worker soon after the process that started it is gone.
+
+    An idle worker waits on its task queue, whose write end it holds itself, so it would
+    outlive a parent killed by SIGKILL (``kill -9``, or a Dask nanny killing a worker that
+    did not close in time) for ever. A daemon thread notices the parent change instead.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 @contextmanager
-def pool(workers: int) -> Iterator[None]:
-    """Run ``call`` in ``workers`` processes inside this block (in-process when 0)."""
+def pool(workers: int, *, terminate: bool = False) -> Iterator[None]:
+    """Run ``call`` in ``workers`` processes inside this block (in-process when 0).
+
+    With ``terminate`` the processes are stopped by SIGTERM when the block ends instead of
+    being waited for: a worker that has imported the whole stack can take seconds to exit
+    on a busy machine, longer than a Dask nanny waits for its worker to close.
+    """
     global _pool
     if workers <= 0:
         yield
         return
-    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    executor = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    )
     with _lock:
         previous, _pool = _pool, executor
     try:
@@ -39,6 +68,11 @@ def pool(workers: int) -> Iterator[None]:
     finally:
         with _lock:
             _pool = previous
+        if terminate:
+            # No public API before Python 3.14 (terminate_workers); an interrupted batch
+            # leaves only a .tmp folder, which the next run's cleanup removes.
+            for process in list(getattr(executor, "_processes", {}).values()):
+                process.terminate()
         executor.shutdown(wait=True, cancel_futures=True)
 
 
@@ -53,3 +87,9 @@ def call(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
     if executor is None:
         return fn(*args, **kwargs)
     return executor.submit(fn, *args, **kwargs).result()
+
+
+def is_pooled() -> bool:
+    """Whether ``call`` hands work to a pool of processes here (else it runs in place)."""
+    with _lock:
+        return _pool is not None

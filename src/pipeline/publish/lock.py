@@ -38,7 +38,12 @@ DEFAULT_LOCK_TIMEOUT = 600.0  # seconds a run waits for another run on the same 
 def default_lock_timeout() -> float:
     """``PIPELINE_LOCK_TIMEOUT`` (seconds) or 600."""
     value = os.environ.get(LOCK_TIMEOUT_ENV)
-    return float(value) if value else DEFAULT_LOCK_TIMEOUT
+    try:
+        return float(value) if value else DEFAULT_LOCK_TIMEOUT
+    except ValueError:  # float()'s own message does not say which variable
+        raise ValueError(
+            f"{LOCK_TIMEOUT_ENV}={value!r} is not a number of seconds; fix or unset it"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)

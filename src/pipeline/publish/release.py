@@ -190,21 +190,36 @@ def clear_staging(output: Path) -> None:
 
 
 def list_releases(output: Path) -> list[dict[str, Any]]:
-    """Published releases, newest first, with their row counts."""
+    """Published releases, newest first, with their row counts and validation outcome."""
     root = output / RELEASES
     latest = latest_version(output)
     found = []
     for release in sorted(root.iterdir() if root.exists() else [], reverse=True):
         if not (release / MANIFEST).is_file():
             continue
-        manifest = read_manifest(release)
+        try:
+            manifest = read_manifest(release)
+            status = _validation_status(manifest.get("validation"))
+        except (OSError, ValueError):
+            # Listed anyway: a damaged release is what `pipeline verify` and `rollback` need
+            # to be told about, and one must not hide the others.
+            manifest, status = {}, "unreadable manifest"
         found.append(
             {
                 "version": release.name,
                 "created_at": manifest.get("created_at"),
                 "latest": release.name == latest,
                 "rows": {name: t["rows"] for name, t in manifest.get("tables", {}).items()},
+                "validation": status,
                 "path": str(release),
             }
         )
     return found
+
+
+def _validation_status(validation: Any) -> str | None:
+    """``passed`` / ``failed`` from a manifest's ``{suite: {success, ...}}``; None if absent."""
+    if not isinstance(validation, dict) or not validation:
+        return None
+    ok = all(isinstance(suite, dict) and suite.get("success") for suite in validation.values())
+    return "passed" if ok else "failed"

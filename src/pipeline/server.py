@@ -1,0 +1,214 @@
+"""A real Prefect API for schedules and Dask runs: the user's, or one started on loopback.
+
+The ephemeral API a plain ``pipeline run`` uses lives inside one Python process: Prefect
+cannot schedule on it, and every Dask worker would start a server of its own on the same
+SQLite file (see FACTS). Scheduled and distributed runs therefore need ``prefect server
+start``. ``prefect_api`` uses ``PREFECT_API_URL`` when it is set (after checking that it
+answers) and otherwise starts ``prefect server start`` on a free loopback port as a child
+process, points this process at it and stops it when the block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+API_URL_ENV = "PREFECT_API_URL"
+HOST = "127.0.0.1"
+# A fresh database takes 4-8 s to be ready on 2 cores (FACTS); leave room for a busy machine.
+DEFAULT_STARTUP_TIMEOUT = 90.0
+_LOG_NAME = "server.log"
+
+
+class RunnerUnavailable(RuntimeError):
+    """What a scheduled or distributed run needs (a Prefect API, a Dask scheduler) cannot
+    be had; the message says what to run. Defined here, where the CLI can import it
+    without importing Prefect or Dask."""
+
+
+class ServerError(RunnerUnavailable):
+    """No usable Prefect API; the message says what to run."""
+
+
+def health_url(api_url: str) -> str:
+    """``PREFECT_API_URL`` ends in ``/api``; the health check lives under it."""
+    return api_url.rstrip("/") + "/health"
+
+
+def is_healthy(api_url: str, timeout: float = 2.0) -> bool:
+    """True when ``<api_url>/health`` answers 200 (the server is up and its database ready)."""
+    try:
+        with urllib.request.urlopen(health_url(api_url), timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def free_port() -> int:
+    """A port nothing listens on now (the server binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def server_home(state_dir: Path) -> Path:
+    """The started server's PREFECT_HOME: its own database, apart from the ephemeral one a
+    plain ``pipeline run`` on the same output uses (two servers on one SQLite file lock it)."""
+    return state_dir / "server"
+
+
+def _server_env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop(API_URL_ENV, None)  # the server must not try to be a client of another one
+    env.update(
+        {
+            "PREFECT_HOME": str(home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "DO_NOT_TRACK": "1",
+        }
+    )
+    return env
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, get SIGTERM when the parent dies (even by
+    ``kill -9``), so a killed ``pipeline serve`` never leaves a server behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _start_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "prefect",
+        "server",
+        "start",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--analytics-off",
+    ]
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _stop(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
+    """SIGTERM (uvicorn shuts down cleanly), then SIGKILL after ``grace`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=grace)
+
+
+def _point_prefect_at(url: str | None) -> None:
+    """Set (or unset) PREFECT_API_URL for this process and its future children.
+
+    Prefect reads its settings from the environment once, when it is imported; when it
+    already is, its global settings are rebuilt so that the change takes effect here too.
+    """
+    if url is None:
+        os.environ.pop(API_URL_ENV, None)
+    else:
+        os.environ[API_URL_ENV] = url
+    context = sys.modules.get("prefect.context")
+    if context is not None:
+        context.refresh_global_settings_context()
+
+
+@contextlib.contextmanager
+def start_server(state_dir: Path, *, timeout: float = DEFAULT_STARTUP_TIMEOUT) -> Iterator[str]:
+    """Run ``prefect server start`` on a free loopback port until the block ends; yields
+    its API URL (not yet exported: see ``prefect_api``)."""
+    home = server_home(state_dir)
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    url = f"http://{HOST}:{port}/api"
+    log_path = home / _LOG_NAME
+    command = _start_command(port)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            env=_server_env(home),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # its own session: a Ctrl-C in the terminal reaches us, and we stop the server
+            # in order after the runs it serves, instead of both at once
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while not is_healthy(url, timeout=1.0):
+            if process.poll() is not None:
+                raise ServerError(
+                    f"`prefect server start` exited with code {process.returncode} before "
+                    f"answering {health_url(url)}; its log ({log_path}) ends with:\n"
+                    f"{_tail(log_path)}\nStart a server yourself (`prefect server start`) "
+                    f"and set {API_URL_ENV}=http://127.0.0.1:4200/api, then run again"
+                )
+            if time.monotonic() > deadline:
+                raise ServerError(
+                    f"`prefect server start` did not answer {health_url(url)} within "
+                    f"{timeout:g} s (log: {log_path}). Start a server yourself "
+                    f"(`prefect server start`) and set {API_URL_ENV}=http://127.0.0.1:4200/api, "
+                    "then run again"
+                )
+            time.sleep(0.25)
+        yield url
+    finally:
+        _stop(process)
+
+
+@contextlib.contextmanager
+def prefect_api(state_dir: Path, *, timeout: float = DEFAULT_STARTUP_TIMEOUT) -> Iterator[str]:
+    """A Prefect API for the block: ``PREFECT_API_URL`` if set and healthy, else a server
+    started for the block (with its database under ``state_dir``). Yields the API URL;
+    inside the block ``PREFECT_API_URL`` names it, for this process and its children.
+
+    Raises ServerError naming the URL and what to run when no API can be had.
+    """
+    configured = os.environ.get(API_URL_ENV)
+    if configured:
+        if not is_healthy(configured, timeout=5.0):
+            raise ServerError(
+                f"{API_URL_ENV}={configured} does not answer {health_url(configured)}: "
+                "start that server (`prefect server start`), fix the URL, or unset "
+                f"{API_URL_ENV} to let pipeline start a server of its own"
+            )
+        yield configured
+        return
+    with start_server(state_dir, timeout=timeout) as url:
+        _point_prefect_at(url)
+        try:
+            yield url
+        finally:
+            _point_prefect_at(None)
