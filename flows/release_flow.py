@@ -8,13 +8,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
-from prefect.utilities.annotations import quote
 
 from pipeline import progress, stages, workers
 from pipeline.plan import make_plan
@@ -39,8 +38,6 @@ class FlowResult:
 
 def _batch_key(context: Any, parameters: dict[str, Any]) -> str | None:
     plan, paths, repeated = parameters["plan"], parameters["paths"], parameters["repeated"]
-    if isinstance(plan, quote):
-        plan = plan.unquote()
     return stages.batch_cache_key(stages.batch_dir(plan, paths, repeated))
 
 
@@ -122,10 +119,6 @@ def release_flow(
         )
         version = new_version(plan.output_dir, dt.datetime.now(dt.UTC), plan.run_fingerprint)
         batches = plan.batches()
-    # quote: Prefect would otherwise walk every input record of the plan on each task call
-    # (looking for futures), which at 100,000 inputs and hundreds of tasks took longer
-    # than the work itself.
-    quoted = cast(RunPlan, quote(plan))  # unwrapped by Prefect before each task body runs
     # Batch bodies always run in worker processes: there they run in a main thread, where
     # the per-document time limit (a signal) works; more than one only pays with batches
     # to share out (spawning costs about a second a worker). On a Dask task runner
@@ -133,19 +126,19 @@ def release_flow(
     # of their own (pipeline.runners), so none is opened here.
     with workers.pool(max(1, min(workers_count, len(batches))) if process_pool else 0):
         with _timed(seconds, "count_lines", len(batches)):
-            counts = [count_lines.submit(quoted, paths) for paths in batches]
+            counts = [count_lines.submit(plan, paths) for paths in batches]
             repeated = stages.repeated_from_counts(_results(counts))
         with _timed(seconds, "read_clean_extract", len(batches)):
-            futures = [process_batch.submit(quoted, paths, repeated) for paths in batches]
+            futures = [process_batch.submit(plan, paths, repeated) for paths in batches]
             batch_dirs = _results(futures)
     with _timed(seconds, "assemble_dedup_claims"):
-        staged = assemble_and_stage(quoted, version, batch_dirs)
+        staged = assemble_and_stage(plan, version, batch_dirs)
     with _timed(seconds, "validate"):
-        report = validate(quoted, staged)
+        report = validate(plan, staged)
     with _timed(seconds, "publish"):
         if report.success:
-            path = publish(quoted, staged, report)
+            path = publish(plan, staged, report)
         else:
-            path = keep_for_inspection(quoted, staged, version)
+            path = keep_for_inspection(plan, staged, version)
     create_markdown_artifact(key="release-summary", markdown=run_summary(version, path, report))
     return FlowResult(report.success, version, path, report, seconds, len(batches))

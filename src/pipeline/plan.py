@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pipeline.publish.fingerprint import code_version, input_fingerprint, run_fingerprint
 from pipeline.settings import PROJECT_ROOT, Settings
-from pipeline.stages import RunPlan, scan_inputs
+from pipeline.stages import Inputs, RunPlan, scan_inputs
 from pipeline.validate.accuracy import GoldGate
 
 
@@ -22,7 +22,7 @@ def make_plan(settings: Settings) -> RunPlan:
         input_dir=settings.input_dir.resolve(),
         output_dir=settings.output_dir.resolve(),
         expectations_dir=Path(settings.expectations_dir).resolve(),
-        inputs=inputs,
+        inputs=Inputs(inputs),
         input_fingerprint=inputs_fp,
         code_version=code,
         run_fingerprint=run_fingerprint(inputs_fp, code, settings.config_fingerprint()),
