@@ -100,7 +100,9 @@ def run_pipeline(
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     wall = time.perf_counter() - started
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
+    # A run the gate refused still measured every stage: keep its figures (exit 1).
+    refused = done.returncode == 1 and lines and '"validation_failed"' in lines[-1]
+    if (done.returncode != 0 and not refused) or not lines:
         raise RuntimeError(f"pipeline run exited {done.returncode}: {done.stderr.strip()[-2000:]}")
     result: dict[str, Any] = json.loads(lines[-1])
     result["wall_seconds"] = round(wall, 3)
@@ -183,7 +185,9 @@ def bench_run(
             "full": _figures(full, docs, size),
             "dedup": dedup_scores(corpus, Path(full["path"])),
         }
-        for rerun_mode in _RERUNS[mode]:
+        if full.get("status") != "published":
+            report["reruns_skipped"] = f"the full run did not publish: {done_reason(full)}"
+        for rerun_mode in _RERUNS[mode] if full.get("status") == "published" else ():
             changed = []
             if rerun_mode == "change":
                 changed = change_documents(root / "input", docs, change_fraction, seed)
@@ -198,6 +202,10 @@ def bench_run(
             if key == "rerun":
                 report["rerun_share_of_full"] = figures["share_of_full"]
         return report
+
+
+def done_reason(result: dict[str, Any]) -> str:
+    return f"status {result.get('status')}, report under {result.get('path')}"
 
 
 def _figures(result: dict[str, Any], docs: int, size: int) -> dict[str, Any]:

@@ -81,7 +81,8 @@ def only(results: list[AssertionResult]) -> AssertionResult:
 def test_committed_assertions_load_with_documented_names_and_severities() -> None:
     found = load_assertions(DEFAULT_EXPECTATIONS_DIR / ASSERTIONS_FILE)
     assert [(a.name, a.check, a.severity) for a in found] == [
-        ("facts_in_long_documents", "min_facts_per_document", "failure"),
+        ("facts_in_long_documents", "min_facts_per_document", "warning"),
+        ("facts_in_long_documents_blocking", "min_facts_per_document", "failure"),
         ("quarantine_share", "max_quarantine_share", "warning"),
         ("quarantine_share_blocking", "max_quarantine_share", "failure"),
         ("tables_shrinking", "max_row_count_change", "failure"),
@@ -115,6 +116,14 @@ def test_enough_facts_passes_and_short_documents_are_not_judged() -> None:
     long_only = MinFactsPerDocument("facts", "failure", min_chars=len(SOURCE_TEXT) + 1, min_facts=9)
     result = only(long_only.evaluate(corpus()))
     assert result.status == "skipped" and "no document of >=" in result.message
+
+
+def test_a_share_of_short_documents_is_tolerated_up_to_max_share() -> None:
+    one_of_one = MinFactsPerDocument("facts", "failure", 50, N_FACTS + 1, max_share=0.5)
+    result = only(one_of_one.evaluate(corpus()))
+    assert result.status == "failed" and "at most 50.00% may" in result.message
+    everything = MinFactsPerDocument("facts", "failure", 50, N_FACTS + 1, max_share=1.0)
+    assert only(everything.evaluate(corpus())).status == "passed"
 
 
 def test_document_without_any_fact_counts_zero() -> None:

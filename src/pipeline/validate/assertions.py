@@ -159,12 +159,14 @@ def facts_per_document(tables: Mapping[str, pa.Table]) -> Counter[str]:
 
 @dataclass(frozen=True, slots=True)
 class MinFactsPerDocument:
-    """Every document of at least ``min_chars`` characters has at least ``min_facts`` facts."""
+    """Every document of at least ``min_chars`` characters has at least ``min_facts`` facts,
+    but for at most ``max_share`` of them (0: none may fall short)."""
 
     name: str
     severity: Severity
     min_chars: int
     min_facts: int
+    max_share: float = 0.0
     check: ClassVar[str] = "min_facts_per_document"
 
     def evaluate(self, corpus: Corpus) -> list[AssertionResult]:
@@ -184,6 +186,7 @@ class MinFactsPerDocument:
         message = (
             f"{len(short)} of {len(long_docs)} document(s) of >= {self.min_chars} chars have "
             f"fewer than {self.min_facts} facts (money + quantities + dates + entities)"
+            + (f"; at most {self.max_share:.2%} may" if self.max_share else "")
         )
         fewest = float(min(d["n_facts"] for d in long_docs))
         return [
@@ -191,7 +194,7 @@ class MinFactsPerDocument:
                 self,
                 "documents",
                 message,
-                failed=bool(short),
+                failed=len(short) > self.max_share * len(long_docs),
                 measured=fewest,
                 threshold=float(self.min_facts),
                 count=len(short),
@@ -312,6 +315,7 @@ def _min_facts(name: str, severity: Severity, p: Mapping[str, Any], where: str) 
         severity,
         _number(p, "min_chars", where, integer=True),
         _number(p, "min_facts", where, integer=True),
+        float(_number(p, "max_share", where)) if "max_share" in p else 0.0,
     )
 
 
@@ -329,7 +333,7 @@ def _max_rows(name: str, severity: Severity, p: Mapping[str, Any], where: str) -
 
 Parser = Callable[[str, Severity, Mapping[str, Any], str], Assertion]
 CHECKS: dict[str, tuple[Parser, frozenset[str]]] = {
-    MinFactsPerDocument.check: (_min_facts, frozenset({"min_chars", "min_facts"})),
+    MinFactsPerDocument.check: (_min_facts, frozenset({"min_chars", "min_facts", "max_share"})),
     MaxQuarantineShare.check: (_max_quarantine, frozenset({"max_share", "min_inputs"})),
     MaxRowCountChange.check: (_max_rows, frozenset({"tables", "max_decrease", "max_increase"})),
 }
