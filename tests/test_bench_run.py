@@ -12,6 +12,7 @@ import pytest
 from pipeline.bench_run import change_documents, dedup_scores, file_name, write_corpus
 from pipeline.cli import main
 from pipeline.dedup.synthetic import Corpus
+from tests.conftest import PrefectEnv
 
 
 def _corpus() -> Corpus:
@@ -53,8 +54,15 @@ def test_dedup_scores_count_right_links_and_found_copies(tmp_path: Path) -> None
 
 @pytest.mark.slow
 def test_bench_run_prints_the_full_run_and_the_noop_rerun(
-    seeds_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    seeds_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    prefect: PrefectEnv,
 ) -> None:
+    for name, value in prefect.environ().items():
+        if name.startswith("PREFECT_"):
+            monkeypatch.setenv(name, value)  # the bench's `pipeline run` children inherit it
     argv = ["bench", "run", "--docs", "40", "--mode", "noop", "--workers", "2"]
     assert main([*argv, "--input", str(seeds_dir), "--work-dir", str(tmp_path)]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

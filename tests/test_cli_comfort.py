@@ -368,7 +368,8 @@ def test_quiet_run_through_the_real_flow_prints_nothing(tmp_path: Path) -> None:
         "--quiet",
         "--workers",
         "1",
-        prefect_home=tmp_path / "prefect",
+        prefect=None,  # the serverless default: its own ephemeral API
+        PREFECT_HOME=str(tmp_path / "prefect"),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (result.stdout, result.stderr) == ("", "")

@@ -31,7 +31,7 @@ from pipeline.remote import (
     sync_input,
 )
 from pipeline.urls import is_url, location, storage_options
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, PrefectEnv
 
 
 @pytest.fixture(scope="module")
@@ -273,13 +273,8 @@ def test_commands_for_local_folders_refuse_a_url(capsys: pytest.CaptureFixture[s
     assert not Path("s3:").exists()  # no local folder named after the URL
 
 
-@pytest.fixture(scope="module")
-def remote_prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("prefect-home-remote")
-
-
 @pytest.mark.e2e
-def test_run_from_and_to_s3(bucket: str, tmp_path: Path, remote_prefect_home: Path) -> None:
+def test_run_from_and_to_s3(bucket: str, tmp_path: Path, prefect: PrefectEnv) -> None:
     """Publish, publish again from a fresh work folder after a change, then up to date."""
     from tests.e2e.conftest import run_cli
 
@@ -300,7 +295,7 @@ def test_run_from_and_to_s3(bucket: str, tmp_path: Path, remote_prefect_home: Pa
             str(tmp_path / work),
             "--workers",
             "1",
-            prefect_home=remote_prefect_home,
+            prefect=prefect,
         )
 
     first = run("machine-a")
@@ -325,7 +320,7 @@ def test_run_from_and_to_s3(bucket: str, tmp_path: Path, remote_prefect_home: Pa
     assert f"up to date: {v2} ({output}/releases/{v2})" in again.stdout
     assert "0 object(s) downloaded" in again.stderr
 
-    listed = run_cli("releases", "--output", output, prefect_home=remote_prefect_home)
+    listed = run_cli("releases", "--output", output, prefect=prefect)
     assert listed.returncode == 0 and f"* {v2}" in listed.stdout and v1 in listed.stdout
     money = pipeline.read_table("money", output=output)
     assert (money.quote.str.contains("5 million")).any()

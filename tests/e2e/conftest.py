@@ -9,17 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, SEEDS
+from tests.conftest import PROJECT_ROOT, SEEDS, PrefectEnv
 
 
-@pytest.fixture(scope="session")
-def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One Prefect database for every run of the session (a new one costs seconds)."""
-    return tmp_path_factory.mktemp("prefect-home")
-
-
-def run_cli(*args: str, prefect_home: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PREFECT_HOME": str(prefect_home), **env}
+def run_cli(*args: str, prefect: PrefectEnv | None, **env: str) -> subprocess.CompletedProcess[str]:
+    """``pipeline ARGS`` in a child process; with ``prefect=None`` on its own ephemeral API."""
+    if prefect is None:
+        environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    else:
+        environment = prefect.environ()
+    environment.update(env)
     return subprocess.run(
         [sys.executable, "-m", "pipeline.cli", *args],
         cwd=PROJECT_ROOT,
@@ -35,12 +34,10 @@ def latest_release(output: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def seeds_release(tmp_path_factory: pytest.TempPathFactory, prefect_home: Path) -> Path:
+def seeds_release(tmp_path_factory: pytest.TempPathFactory, prefect: PrefectEnv) -> Path:
     """The output folder of one release of seeds/, built once per session."""
     output = tmp_path_factory.mktemp("seeds-out")
-    result = run_cli(
-        "run", "--input", str(SEEDS), "--output", str(output), prefect_home=prefect_home
-    )
+    result = run_cli("run", "--input", str(SEEDS), "--output", str(output), prefect=prefect)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "published" in result.stdout and str(output) in result.stdout
     return output

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline.schemas import FACT_TABLES, TABLES
-from tests.conftest import PROJECT_ROOT, SEEDS
+from tests.conftest import PROJECT_ROOT, SEEDS, PrefectEnv
 from tests.e2e.conftest import latest_release, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -55,25 +55,25 @@ def test_fact_counts_per_document_match_golden(seeds_release: Path) -> None:
 
 
 def test_second_run_is_up_to_date_and_creates_nothing(
-    seeds_release: Path, prefect_home: Path
+    seeds_release: Path, prefect: PrefectEnv
 ) -> None:
     before = sorted(p.name for p in (seeds_release / "releases").iterdir())
-    result = run_cli(
-        "run", "--input", str(SEEDS), "--output", str(seeds_release), prefect_home=prefect_home
-    )
+    result = run_cli("run", "--input", str(SEEDS), "--output", str(seeds_release), prefect=prefect)
     assert result.returncode == 0
     assert "up to date" in result.stdout
     assert sorted(p.name for p in (seeds_release / "releases").iterdir()) == before
 
 
-def test_validate_and_releases_commands(seeds_release: Path, prefect_home: Path) -> None:
-    valid = run_cli("validate", str(latest_release(seeds_release)), prefect_home=prefect_home)
+def test_validate_and_releases_commands(seeds_release: Path, prefect: PrefectEnv) -> None:
+    valid = run_cli("validate", str(latest_release(seeds_release)), prefect=prefect)
     assert valid.returncode == 0, valid.stdout
-    listed = run_cli("releases", "--output", str(seeds_release), prefect_home=prefect_home)
+    listed = run_cli("releases", "--output", str(seeds_release), prefect=prefect)
     assert listed.returncode == 0 and listed.stdout.startswith("* ")
 
 
-def test_bad_inputs_are_quarantined_and_the_run_goes_on(tmp_path: Path, prefect_home: Path) -> None:
+def test_bad_inputs_are_quarantined_and_the_run_goes_on(
+    tmp_path: Path, prefect: PrefectEnv
+) -> None:
     inputs = tmp_path / "in"
     (inputs / "more").mkdir(parents=True)
     (inputs / "page.html").write_text(
@@ -90,9 +90,7 @@ def test_bad_inputs_are_quarantined_and_the_run_goes_on(tmp_path: Path, prefect_
     outside.write_text("outside")
     (inputs / "link.txt").symlink_to(outside)
     output = tmp_path / "out"
-    result = run_cli(
-        "run", "--input", str(inputs), "--output", str(output), prefect_home=prefect_home
-    )
+    result = run_cli("run", "--input", str(inputs), "--output", str(output), prefect=prefect)
     assert result.returncode == 0, result.stderr[-3000:]
     release = latest_release(output)
     quarantine = pd.read_parquet(release / "quarantine.parquet")
@@ -108,7 +106,7 @@ def test_bad_inputs_are_quarantined_and_the_run_goes_on(tmp_path: Path, prefect_
     assert documents.loc["page.html", "title"] == "Embassy news"
 
 
-def test_failing_validation_publishes_nothing(tmp_path: Path, prefect_home: Path) -> None:
+def test_failing_validation_publishes_nothing(tmp_path: Path, prefect: PrefectEnv) -> None:
     expectations = tmp_path / "expectations"
     shutil.copytree(PROJECT_ROOT / "expectations", expectations)
     suite = json.loads((expectations / "money.json").read_text())
@@ -126,7 +124,7 @@ def test_failing_validation_publishes_nothing(tmp_path: Path, prefect_home: Path
         str(SEEDS),
         "--output",
         str(output),
-        prefect_home=prefect_home,
+        prefect=prefect,
         PIPELINE_EXPECTATIONS=str(expectations),
     )
     assert result.returncode == 1
@@ -138,7 +136,7 @@ def test_failing_validation_publishes_nothing(tmp_path: Path, prefect_home: Path
 
 
 def test_failing_assertion_and_accuracy_gate_publish_nothing(
-    tmp_path: Path, prefect_home: Path
+    tmp_path: Path, prefect: PrefectEnv
 ) -> None:
     text = (
         "Joint Statement\n\nOn May 9, 2024, the United States announced $65 million in "
@@ -171,7 +169,7 @@ def test_failing_assertion_and_accuracy_gate_publish_nothing(
         str(tmp_path / "in"),
         "--output",
         str(output),
-        prefect_home=prefect_home,
+        prefect=prefect,
         PIPELINE_EXPECTATIONS=str(expectations),
         PIPELINE_GOLD=str(tmp_path / "gold.json"),
     )
@@ -185,14 +183,14 @@ def test_failing_assertion_and_accuracy_gate_publish_nothing(
     assert not results["suites"]["accuracy"]["success"]
 
 
-def test_missing_input_folder_is_a_usage_error(tmp_path: Path, prefect_home: Path) -> None:
+def test_missing_input_folder_is_a_usage_error(tmp_path: Path, prefect: PrefectEnv) -> None:
     result = run_cli(
         "run",
         "--input",
         str(tmp_path / "nope"),
         "--output",
         str(tmp_path),
-        prefect_home=prefect_home,
+        prefect=prefect,
     )
     assert result.returncode == 2
     assert "does not exist" in result.stderr

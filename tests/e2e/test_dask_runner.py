@@ -14,7 +14,7 @@ import pytest
 from pipeline import timelimit, workers
 from pipeline.cli import main
 from pipeline.schemas import TABLES
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, PrefectEnv
 from tests.e2e.conftest import latest_release, run_cli
 
 
@@ -108,7 +108,7 @@ def _leftovers(mark: str) -> list[str]:
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_dask_run_publishes_the_tables_of_a_local_run(
-    tmp_path: Path, seeds_release: Path, prefect_home: Path
+    tmp_path: Path, seeds_release: Path, prefect: PrefectEnv
 ) -> None:
     inputs, output = tmp_path / "in", tmp_path / "out"
     shutil.copytree(SEEDS, inputs)
@@ -116,7 +116,7 @@ def test_dask_run_publishes_the_tables_of_a_local_run(
     result = run_cli(
         *("run", "--input", str(inputs), "--output", str(output)),
         *("--runner", "dask", "--workers", "2"),
-        prefect_home=prefect_home,
+        prefect=prefect,
         **{MARK: str(tmp_path)},
     )
     seconds = time.monotonic() - started

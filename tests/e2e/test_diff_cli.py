@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, PrefectEnv
 from tests.e2e.conftest import latest_release, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,7 @@ NEW_TEXT = (
 
 @pytest.fixture(scope="module")
 def two_releases(
-    seeds_release: Path, tmp_path_factory: pytest.TempPathFactory, prefect_home: Path
+    seeds_release: Path, tmp_path_factory: pytest.TempPathFactory, prefect: PrefectEnv
 ) -> tuple[Path, str, str]:
     """(output folder, parent version, new version)."""
     root = tmp_path_factory.mktemp("diff")
@@ -42,27 +42,23 @@ def two_releases(
     edited.write_text(text.replace("by more than $20 million", "by more than $25 million"))
     (inputs / REMOVED).unlink()
     (inputs / ADDED).write_text(NEW_TEXT)
-    result = run_cli(
-        "run", "--input", str(inputs), "--output", str(output), prefect_home=prefect_home
-    )
+    result = run_cli("run", "--input", str(inputs), "--output", str(output), prefect=prefect)
     assert result.returncode == 0, result.stderr[-3000:]
     return output, parent.name, latest_release(output).name
 
 
-def _diff_json(output: Path, old: str, new: str, prefect_home: Path) -> dict[str, Any]:
-    result = run_cli(
-        "diff", old, new, "--output", str(output), "--format", "json", prefect_home=prefect_home
-    )
+def _diff_json(output: Path, old: str, new: str, prefect: PrefectEnv) -> dict[str, Any]:
+    result = run_cli("diff", old, new, "--output", str(output), "--format", "json", prefect=prefect)
     assert result.returncode == 0, result.stderr[-3000:]
     data: dict[str, Any] = json.loads(result.stdout)
     return data
 
 
 def test_diff_names_each_document_cause(
-    two_releases: tuple[Path, str, str], prefect_home: Path
+    two_releases: tuple[Path, str, str], prefect: PrefectEnv
 ) -> None:
     output, parent, version = two_releases
-    data = _diff_json(output, parent, "latest", prefect_home)
+    data = _diff_json(output, parent, "latest", prefect)
     assert (data["old"]["version"], data["new"]["version"]) == (parent, version)
     assert data["inputs"] == {"added": 1, "changed": 1, "removed": 1, "unchanged": 3}
     expected = {EDITED: "document_changed", ADDED: "document_added", REMOVED: "document_removed"}
@@ -86,10 +82,10 @@ def test_diff_names_each_document_cause(
 
 
 def test_text_diff_and_changelog_put_counts_first(
-    two_releases: tuple[Path, str, str], prefect_home: Path
+    two_releases: tuple[Path, str, str], prefect: PrefectEnv
 ) -> None:
     output, parent, version = two_releases
-    result = run_cli("diff", parent, version, "--output", str(output), prefect_home=prefect_home)
+    result = run_cli("diff", parent, version, "--output", str(output), prefect=prefect)
     assert result.returncode == 0, result.stderr[-3000:]
     for text in (result.stdout, (output / "releases" / version / "CHANGELOG.md").read_text()):
         assert text.index("| table | change | rows |") < text.index("### money")
@@ -102,9 +98,9 @@ def test_text_diff_and_changelog_put_counts_first(
 
 
 def test_unknown_release_exits_2_naming_what_exists(
-    two_releases: tuple[Path, str, str], prefect_home: Path
+    two_releases: tuple[Path, str, str], prefect: PrefectEnv
 ) -> None:
     output, parent, _ = two_releases
-    result = run_cli("diff", "nope", "latest", "--output", str(output), prefect_home=prefect_home)
+    result = run_cli("diff", "nope", "latest", "--output", str(output), prefect=prefect)
     assert result.returncode == 2
     assert "OLD 'nope' is not a release" in result.stderr and parent in result.stderr

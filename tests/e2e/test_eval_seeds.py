@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, PrefectEnv
 from tests.e2e.conftest import latest_release, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,7 @@ def gold_file() -> Path:
 
 
 def test_seeds_release_meets_the_extraction_targets(
-    seeds_release: Path, prefect_home: Path, gold_file: Path
+    seeds_release: Path, prefect: PrefectEnv, gold_file: Path
 ) -> None:
     result = run_cli(
         "eval",
@@ -36,7 +36,7 @@ def test_seeds_release_meets_the_extraction_targets(
         str(seeds_release),
         "--format",
         "json",
-        prefect_home=prefect_home,
+        prefect=prefect,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
@@ -57,21 +57,17 @@ def test_seeds_release_meets_the_extraction_targets(
 
 
 def test_text_report_and_usage_errors(
-    seeds_release: Path, prefect_home: Path, gold_file: Path, tmp_path: Path
+    seeds_release: Path, prefect: PrefectEnv, gold_file: Path, tmp_path: Path
 ) -> None:
     release = latest_release(seeds_release)
-    text = run_cli(
-        "eval", "--gold", str(gold_file), "--release", str(release), prefect_home=prefect_home
-    )
+    text = run_cli("eval", "--gold", str(gold_file), "--release", str(release), prefect=prefect)
     assert text.returncode == 0, text.stderr[-3000:]
     assert "precision" in text.stdout and "false hits" in text.stdout
     bad = tmp_path / "gold.json"
     bad.write_text("[]")
-    invalid = run_cli(
-        "eval", "--gold", str(bad), "--release", str(release), prefect_home=prefect_home
-    )
+    invalid = run_cli("eval", "--gold", str(bad), "--release", str(release), prefect=prefect)
     assert invalid.returncode == 2 and "object" in invalid.stderr
     no_release = run_cli(
-        "eval", "--gold", str(gold_file), "--output", str(tmp_path), prefect_home=prefect_home
+        "eval", "--gold", str(gold_file), "--output", str(tmp_path), prefect=prefect
     )
     assert no_release.returncode == 2 and "no release" in no_release.stderr

@@ -22,7 +22,7 @@ from pipeline.publish.lock import read_holder
 from pipeline.publish.ops import verify_release
 from pipeline.publish.release import LATEST, RELEASES, STAGING
 from pipeline.schemas import FACT_TABLES, TABLES
-from tests.conftest import PROJECT_ROOT, SEEDS
+from tests.conftest import PROJECT_ROOT, SEEDS, PrefectEnv
 from tests.e2e.conftest import latest_release, run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -32,12 +32,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 VOLATILE_COLUMNS = {"created_at", "built_at", "published_at"}
 
 
-def test_run_killed_after_rename_while_another_waits(tmp_path: Path, prefect_home: Path) -> None:
+def test_run_killed_after_rename_while_another_waits(tmp_path: Path, prefect: PrefectEnv) -> None:
     inputs, output = tmp_path / "in", tmp_path / "out"
     shutil.copytree(SEEDS, inputs)
     command = [sys.executable, "-m", "pipeline.cli", "run", "--input", str(inputs)]
     command += ["--output", str(output)]
-    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
+    env = prefect.environ()
     log = (tmp_path / "first.log").open("w")  # not a pipe: Prefect's server child keeps it
     first = subprocess.Popen(
         command,
@@ -75,7 +75,7 @@ def test_run_killed_after_rename_while_another_waits(tmp_path: Path, prefect_hom
     assert (output / LATEST).read_text().strip() == version
     assert verify_release(output / RELEASES / version) == []
     assert not list(output.glob(f".{LATEST}.*.tmp")) and not any((output / STAGING).iterdir())
-    verified = run_cli("verify", version, "--output", str(output), prefect_home=prefect_home)
+    verified = run_cli("verify", version, "--output", str(output), prefect=prefect)
     assert verified.returncode == 0, verified.stderr
 
 
@@ -86,7 +86,7 @@ def _frame(release: Path, name: str) -> pd.DataFrame:
 
 
 def test_same_release_under_other_timezone_locale_hash_seed_and_batch_size(
-    seeds_release: Path, tmp_path: Path, prefect_home: Path
+    seeds_release: Path, tmp_path: Path, prefect: PrefectEnv
 ) -> None:
     """seeds_release: the real flow, default environment. This one: the same command line
     in another environment, batch size 2, with the stages called in order instead of by
@@ -102,7 +102,7 @@ def test_same_release_under_other_timezone_locale_hash_seed_and_batch_size(
     result = subprocess.run(
         [sys.executable, "-m", "tests.reliability_support", *command],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "PREFECT_HOME": str(prefect_home), **env},
+        env={**prefect.environ(), **env},
         capture_output=True,
         text=True,
         timeout=300,
