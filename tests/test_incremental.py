@@ -122,3 +122,62 @@ def test_line_counts_reread_only_changed_files(
     assert read == [changed.name]
     fresh = stages.count_short_lines(_plan(inputs, tmp_path / "fresh"), paths)
     assert second == fresh != first
+
+
+def _side_rows(folder: Path) -> dict[str, list[dict[str, object]]]:
+    names = ("fact_terms.parquet", "dedup_features.parquet", "chrome_signatures.parquet")
+    return {name: sorted(pq.read_table(folder / name).to_pylist(), key=repr) for name in names}
+
+
+def _counted_build(
+    input_dir: Path, output_dir: Path, repeated: tuple[str, ...] = ()
+) -> tuple[Path, list[str]]:
+    """A batch built as the flow builds it (line counts first); the files it read."""
+    plan = _plan(input_dir, output_dir)
+    (paths,) = plan.batches()
+    stages.count_short_lines(plan, paths)
+    read: list[str] = []
+    real = stages.read_inputs
+
+    def recording(items: list[InputFile], max_bytes: int) -> Iterator[Document | Rejection]:
+        read.extend(item.path for item in items)
+        return real(items, max_bytes)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stages, "read_inputs", recording)
+        return stages.process_batch(plan, paths, list(repeated)), read
+
+
+def test_a_rerun_reads_only_changed_files_and_keeps_their_side_rows(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    inputs = tmp_path / "in"
+    shutil.copytree(seeds_dir, inputs)
+    (inputs / "empty.txt").write_text("")
+    _first, read = _counted_build(inputs, tmp_path / "out")
+    assert len(read) == len(list(inputs.iterdir()))
+    changed = sorted(p for p in inputs.iterdir() if p.suffix == ".txt" and p.stat().st_size)[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nIt added $7 million in 2024.\n")
+    second, read = _counted_build(inputs, tmp_path / "out")
+    assert read == [changed.name]
+    scratch, _ = _counted_build(inputs, tmp_path / "scratch")
+    assert _rows(second) == _rows(scratch)
+    assert _side_rows(second) == _side_rows(scratch)
+
+
+def test_a_new_chrome_line_rereads_only_the_documents_that_hold_it(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    from pipeline.clean.boilerplate import line_key
+
+    inputs = tmp_path / "in"
+    shutil.copytree(seeds_dir, inputs)
+    target = sorted(inputs.iterdir())[0]
+    target.write_text(target.read_text(encoding="utf-8") + "\nHarbour office bulletin\n")
+    _counted_build(inputs, tmp_path / "out")
+    chrome = (line_key("Harbour office bulletin"),)
+    second, read = _counted_build(inputs, tmp_path / "out", chrome)
+    assert read == [target.name]
+    scratch, _ = _counted_build(inputs, tmp_path / "scratch", chrome)
+    assert _rows(second) == _rows(scratch)
+    assert _side_rows(second) == _side_rows(scratch)

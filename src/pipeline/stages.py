@@ -47,7 +47,7 @@ from pipeline.publish.release import (
     write_table,
 )
 from pipeline.resources import load_yaml
-from pipeline.schemas import CONTRACT_VERSION, FACT_TABLES, TABLES, batch_schema
+from pipeline.schemas import CLAIM_KINDS, CONTRACT_VERSION, FACT_TABLES, TABLES, batch_schema
 from pipeline.validate import ValidationReport, validate_release
 from pipeline.validate.accuracy import GoldGate
 
@@ -156,15 +156,27 @@ def count_short_lines(plan: RunPlan, paths: Sequence[str]) -> dict[str, int]:
     Each document's short lines are kept in the work folder by file name and content
     hash, so a rerun reads and decodes only the files that changed.
     """
-    payload = "\n".join([plan.code_version, str(plan.max_document_bytes), *paths])
-    keys_file = (
-        plan.work_dir / "line_keys" / f"{hashlib.sha256(payload.encode()).hexdigest()[:24]}.parquet"
-    )
-    by_path = plan.inputs.sha256_of()
-    hashes = {p: by_path[p] for p in paths}
+    keys_file = plan.work_dir / "line_keys" / f"{_paths_key(plan, paths)}.parquet"
     return workers.call(
-        short_line_counts, plan.input_dir, list(paths), plan.max_document_bytes, keys_file, hashes
+        short_line_counts,
+        plan.input_dir,
+        list(paths),
+        plan.max_document_bytes,
+        keys_file,
+        _hashes(plan, paths),
     )
+
+
+def _paths_key(plan: RunPlan, paths: Sequence[str]) -> str:
+    """A batch's identity by file names and code alone (not content): what a rerun with
+    changed files finds the previous run's work for these files by."""
+    payload = "\n".join([plan.code_version, str(plan.max_document_bytes), *paths])
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def _hashes(plan: RunPlan, paths: Sequence[str]) -> dict[str, str | None]:
+    by_path = plan.inputs.sha256_of()
+    return {p: by_path[p] for p in paths}
 
 
 def short_line_counts(
@@ -260,8 +272,7 @@ def slot_file(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> P
     """
     del repeated  # checked per document (chrome_signature), so one new chrome line
     # somewhere in the corpus does not force a rebuild of every batch
-    payload = "\n".join([plan.code_version, str(plan.max_document_bytes), *paths])
-    return plan.work_dir / "slots" / hashlib.sha256(payload.encode()).hexdigest()[:24]
+    return plan.work_dir / "slots" / _paths_key(plan, paths)
 
 
 def process_batch(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> Path:
@@ -270,16 +281,14 @@ def process_batch(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) 
     if (out_dir / _SUCCESS).exists():
         return out_dir
     slot = slot_file(plan, paths, repeated)
-    previous = _previous_batch(slot)
-    by_path = plan.inputs.sha256_of()
-    hashes = {p: by_path[p] for p in paths}
     args = (plan.input_dir, list(paths), plan.max_document_bytes, list(repeated), out_dir)
     written = workers.call(
         write_batch,
         *args,
-        previous=previous,
-        hashes=hashes,
+        previous=_previous_batch(slot),
+        hashes=_hashes(plan, paths),
         document_timeout=plan.document_timeout,
+        keys_file=plan.work_dir / "line_keys" / f"{_paths_key(plan, paths)}.parquet",
     )
     slot.parent.mkdir(parents=True, exist_ok=True)
     slot.write_text(out_dir.name + "\n", encoding="utf-8")
@@ -293,6 +302,17 @@ def _previous_batch(slot: Path) -> Path | None:
     return folder if (folder / _SUCCESS).exists() else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """What a new batch takes over from the previous batch of the same paths."""
+
+    tables: dict[str, pa.Table]  # the rows of the unchanged files, per batch table
+    terms: pa.Table  # their facts' fact_terms rows
+    features: pa.Table  # their documents' dedup_features rows
+    signatures: dict[str, str]  # chrome signature by path, for the documents among them
+    paths: frozenset[str]
+
+
 def write_batch(
     input_dir: Path,
     paths: Sequence[str],
@@ -303,58 +323,82 @@ def write_batch(
     previous: Path | None = None,
     hashes: dict[str, str | None] | None = None,
     document_timeout: float | None = None,
+    keys_file: Path | None = None,
 ) -> Path:
     """``process_batch``' body, with picklable arguments for a worker process.
 
     With ``previous`` (an older batch of the same paths) and the current ``hashes``, the
-    rows of files whose content is unchanged are copied from it and only the others are
-    read, cleaned and extracted: the same rows as a full rebuild, as every row of a file
-    depends only on its content, its path, the code and the corpus context (all equal).
+    rows of files whose content and chrome signature are unchanged are copied from it and
+    only the others are read, cleaned and extracted: the same rows as a full rebuild, as
+    every row of a file depends only on its content, its path, the code and the corpus
+    context (all equal). With ``keys_file`` (the batch's short line keys, see
+    ``count_short_lines``) the signatures of unchanged files come from it, so those files
+    are not even read.
     """
     chrome = frozenset(repeated)
-    items = list(read_inputs(_items(input_dir, paths), max_bytes))
+    kept = _kept_rows(previous, hashes, chrome, keys_file) if previous and hashes else None
+    todo = [p for p in paths if kept is None or p not in kept.paths]
+    items = list(read_inputs(_items(input_dir, todo), max_bytes))
     signatures = {
         item.source_path: chrome_signature(item, chrome)
         for item in items
         if isinstance(item, Document)
     }
-    kept = _unchanged_rows(previous, hashes, signatures) if previous and hashes else None
-    todo = [item for item in items if kept is None or item.source_path not in kept[1]]
-    tables = build_tables(todo, chrome, document_timeout)
+    tables = build_tables(items, chrome, document_timeout)
+    terms = fact_terms(tables)
+    features = dedup_features(tables["documents"], tables["passages"])
     if kept is not None:
         tables = {
-            name: pa.concat_tables([kept[0][name], table.cast(kept[0][name].schema)])
+            name: pa.concat_tables([kept.tables[name], table.cast(kept.tables[name].schema)])
             for name, table in tables.items()
         }
+        terms = pa.concat_tables([kept.terms, terms.cast(kept.terms.schema)])
+        features = pa.concat_tables([kept.features, features.cast(kept.features.schema)])
+        signatures.update(kept.signatures)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     for name, table in tables.items():
         pq.write_table(table, tmp / f"{name}.parquet")
-    pq.write_table(fact_terms(tables), tmp / _TERMS)
-    pq.write_table(dedup_features(tables["documents"], tables["passages"]), tmp / _FEATURES)
-    paths_column = sorted(signatures)
-    pq.write_table(
-        pa.table(
-            {
-                "source_path": pa.array(paths_column, pa.string()),
-                "signature": pa.array([signatures[p] for p in paths_column], pa.string()),
-            }
-        ),
-        tmp / _SIGNATURES,
-    )
+    pq.write_table(terms, tmp / _TERMS)
+    pq.write_table(features, tmp / _FEATURES)
+    pq.write_table(_signatures_table(signatures), tmp / _SIGNATURES)
     (tmp / _SUCCESS).touch()
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
     return out_dir
 
 
-def _unchanged_rows(
-    previous: Path, hashes: dict[str, str | None], signatures: dict[str, str]
-) -> tuple[dict[str, pa.Table], set[str]] | None:
-    """Rows of ``previous`` for the files whose sha256 (and, for documents, chrome
-    signature) is still the same, and their paths; None when ``previous`` is unusable."""
-    if not (previous / _SIGNATURES).is_file():
+def _signatures_table(signatures: dict[str, str]) -> pa.Table:
+    paths = sorted(signatures)
+    return pa.table(
+        {
+            "source_path": pa.array(paths, pa.string()),
+            "signature": pa.array([signatures[p] for p in paths], pa.string()),
+        }
+    )
+
+
+def _signature_of_keys(short_keys: Iterable[str], repeated: frozenset[str]) -> str:
+    """``chrome_signature`` from a document's kept short line keys: every repeated line
+    is a short line, so a document's lines and its short lines meet ``repeated`` alike."""
+    mine = sorted(set(short_keys) & repeated)
+    return hashlib.sha256("\n".join(mine).encode()).hexdigest()[:16]
+
+
+def _kept_rows(
+    previous: Path,
+    hashes: dict[str, str | None],
+    repeated: frozenset[str],
+    keys_file: Path | None,
+) -> _Kept | None:
+    """The rows of ``previous`` for the files whose sha256 and (for documents) chrome
+    signature are unchanged; None when ``previous`` lacks a side file (an older layout).
+
+    A document's new signature comes from its kept short line keys; one without kept
+    keys is not reused (it is read again, which computes its signature)."""
+    side_files = (_SIGNATURES, _TERMS, _FEATURES)
+    if not all((previous / name).is_file() for name in side_files):
         return None
     tables = {
         name: pq.read_table(previous / f"{name}.parquet", schema=batch_schema(name))
@@ -362,8 +406,13 @@ def _unchanged_rows(
     }
     old = pq.read_table(previous / _SIGNATURES).to_pydict()
     old_signatures = dict(zip(old["source_path"], old["signature"], strict=True))
+    short_keys = {p: keys for p, (_sha, keys) in _known_line_keys(keys_file, hashes).items()}
+    new_signatures = {
+        path: _signature_of_keys(short_keys[path], repeated)
+        for path in old_signatures
+        if path in short_keys
+    }
     same: set[str] = set()
-    doc_ids: list[str] = []
     for name in ("documents", "quarantine"):
         table = tables[name]
         for path, sha in zip(
@@ -371,23 +420,44 @@ def _unchanged_rows(
         ):
             if sha is None or hashes.get(path) != sha:
                 continue
-            if name == "quarantine" or old_signatures.get(path) == signatures.get(path):
+            signature = new_signatures.get(path)
+            if name == "quarantine" or (
+                signature is not None and signature == old_signatures.get(path)
+            ):
                 same.add(path)
+    return _keep(
+        tables, previous, same, {p: new_signatures[p] for p in same if p in new_signatures}
+    )
+
+
+def _keep(
+    tables: dict[str, pa.Table], previous: Path, same: set[str], signatures: dict[str, str]
+) -> _Kept:
+    """The rows (and side rows) of the files ``same`` among a previous batch's."""
     docs = tables["documents"]
-    for path, doc in zip(docs["source_path"].to_pylist(), docs["doc_id"].to_pylist(), strict=True):
-        if path in same:
-            doc_ids.append(doc)
-    keep_docs = pa.array(doc_ids, pa.string())
+    paths = pa.array(sorted(same), pa.string())
+    doc_ids = docs.filter(pc.is_in(docs["source_path"], value_set=paths))["doc_id"]
+    doc_ids = doc_ids.combine_chunks() if doc_ids.num_chunks else pa.array([], pa.string())
     kept = {
-        name: table.filter(pc.is_in(table["doc_id"], value_set=keep_docs))
+        name: table.filter(pc.is_in(table["doc_id"], value_set=doc_ids))
         for name, table in tables.items()
         if name != "quarantine"
     }
     quarantine = tables["quarantine"]
-    kept["quarantine"] = quarantine.filter(
-        pc.is_in(quarantine["source_path"], value_set=pa.array(sorted(same), pa.string()))
+    kept["quarantine"] = quarantine.filter(pc.is_in(quarantine["source_path"], value_set=paths))
+    fact_ids = pa.concat_arrays(
+        [pa.array([], pa.string())]
+        + [chunk for kind in CLAIM_KINDS for chunk in kept[kind]["fact_id"].chunks]
     )
-    return kept, same
+    terms = pq.read_table(previous / _TERMS)
+    features = pq.read_table(previous / _FEATURES)
+    return _Kept(
+        tables=kept,
+        terms=terms.filter(pc.is_in(terms["fact_id"], value_set=fact_ids)),
+        features=features.filter(pc.is_in(features["doc_id"], value_set=doc_ids)),
+        signatures=signatures,
+        paths=frozenset(same),
+    )
 
 
 def _from_batches(batch_dirs: Sequence[Path], name: str) -> pa.Table | None:
