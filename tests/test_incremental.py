@@ -77,19 +77,24 @@ def test_call_runs_in_a_worker_process_only_inside_the_pool() -> None:
     assert workers.call(os.getpid) == os.getpid()
 
 
-def test_a_new_chrome_line_rebuilds_only_the_documents_that_hold_it(
-    seeds_dir: Path, tmp_path: Path
-) -> None:
+def _with_new_chrome_line(seeds_dir: Path, tmp_path: Path) -> tuple[Path, Path, tuple[str]]:
+    """Seeds with a line added to one document, and that line as the corpus's chrome."""
     from pipeline.clean.boilerplate import line_key
 
     inputs = tmp_path / "in"
     shutil.copytree(seeds_dir, inputs)
     target = sorted(inputs.iterdir())[0]
     target.write_text(target.read_text(encoding="utf-8") + "\nHarbour office bulletin\n")
+    return inputs, target, (line_key("Harbour office bulletin"),)
+
+
+def test_a_new_chrome_line_rebuilds_only_the_documents_that_hold_it(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    inputs, _target, chrome = _with_new_chrome_line(seeds_dir, tmp_path)
     first, _ = _build(inputs, tmp_path / "out")
     before = pq.read_table(first / "passages.parquet").to_pylist()
     assert any("Harbour office bulletin" in p["text"] for p in before)
-    chrome = (line_key("Harbour office bulletin"),)
     second, previous = _build(inputs, tmp_path / "out", chrome)
     assert previous == first
     scratch, _ = _build(inputs, tmp_path / "scratch", chrome)
@@ -168,14 +173,8 @@ def test_a_rerun_reads_only_changed_files_and_keeps_their_side_rows(
 def test_a_new_chrome_line_rereads_only_the_documents_that_hold_it(
     seeds_dir: Path, tmp_path: Path
 ) -> None:
-    from pipeline.clean.boilerplate import line_key
-
-    inputs = tmp_path / "in"
-    shutil.copytree(seeds_dir, inputs)
-    target = sorted(inputs.iterdir())[0]
-    target.write_text(target.read_text(encoding="utf-8") + "\nHarbour office bulletin\n")
+    inputs, target, chrome = _with_new_chrome_line(seeds_dir, tmp_path)
     _counted_build(inputs, tmp_path / "out")
-    chrome = (line_key("Harbour office bulletin"),)
     second, read = _counted_build(inputs, tmp_path / "out", chrome)
     assert read == [target.name]
     scratch, _ = _counted_build(inputs, tmp_path / "scratch", chrome)
