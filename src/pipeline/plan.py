@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pipeline.publish.fingerprint import code_version, input_fingerprint, run_fingerprint
 from pipeline.settings import PROJECT_ROOT, Settings
-from pipeline.stages import Inputs, RunPlan, scan_inputs
+from pipeline.stages import HASH_CACHE, Inputs, RunPlan, scan_inputs
 from pipeline.validate.accuracy import GoldGate
 
 
@@ -14,7 +14,8 @@ def make_plan(settings: Settings) -> RunPlan:
     """Hash inputs, code and config; no Prefect, no GX, no Parquet."""
     if not settings.input_dir.is_dir():
         raise FileNotFoundError(f"input folder {settings.input_dir} does not exist")
-    inputs = scan_inputs(settings.input_dir)
+    # kept with the output's work files: a rerun reads only the files whose stat changed
+    inputs = scan_inputs(settings.input_dir, settings.output_dir / ".work" / HASH_CACHE)
     code = code_version(settings.expectations_dir, [PROJECT_ROOT / "flows"])
     inputs_fp = input_fingerprint(inputs)
     gold = settings.gold_file

@@ -34,6 +34,7 @@ from pipeline.dedup.near import mark_duplicates
 from pipeline.document import Document
 from pipeline.faults import crash_point
 from pipeline.ingest.readers import InputFile, discover, input_file, read_inputs
+from pipeline.publish import hashcache
 from pipeline.publish.docs import write_release_docs
 from pipeline.publish.fingerprint import InputRecord, hash_input
 from pipeline.publish.recheck import check_inputs_unchanged
@@ -52,6 +53,7 @@ from pipeline.validate import ValidationReport, validate_release
 from pipeline.validate.accuracy import GoldGate
 
 _SUCCESS = "_SUCCESS"
+HASH_CACHE = "input_hashes.parquet"  # under the work folder: see publish.hashcache
 _SIGNATURES = "chrome_signatures.parquet"  # per document: see chrome_signature
 _FEATURES = "dedup_features.parquet"  # per document: see dedup.features
 _TERMS = "fact_terms.parquet"  # per fact: context terms for claims (see claims.fact_terms)
@@ -141,9 +143,30 @@ class RunPlan:
         return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def scan_inputs(input_dir: Path) -> tuple[InputRecord, ...]:
-    """Every input file with its sha256 (cheap: hashing runs at GB/s)."""
-    return tuple(hash_input(item) for item in discover(input_dir))
+def scan_inputs(input_dir: Path, hash_cache: Path | None = None) -> tuple[InputRecord, ...]:
+    """Every input file with its sha256.
+
+    With ``hash_cache`` (see ``publish.hashcache``) a file whose size, mtime and inode are
+    those kept from an earlier scan is not read again, and the cache is brought up to date.
+    """
+    known = hashcache.load(hash_cache) if hash_cache is not None else {}
+    records: list[InputRecord] = []
+    seen: dict[str, hashcache.Known] = {}
+    for item in discover(input_dir):
+        stat = hashcache.stat_of(item.absolute) if item.problem is None else None
+        hit = known.get(item.path)
+        if stat is not None and hit is not None and hit.stat == stat:
+            record = InputRecord(item.path, hit.sha256, stat.size)
+        else:
+            record = hash_input(item)
+        if stat is not None and record.sha256 is not None:
+            seen[item.path] = hashcache.Known(stat, record.sha256)
+        records.append(record)
+    if hash_cache is not None:
+        kept = hashcache.remembered(seen)
+        if kept != known:
+            hashcache.save(hash_cache, kept)
+    return tuple(records)
 
 
 def _items(input_dir: Path, paths: Sequence[str]) -> list[InputFile]:
