@@ -270,16 +270,19 @@ def test_date_values_are_compatible_when_one_contains_the_other() -> None:
     assert not values_compatible("quantities", "9 helicopters", "10 helicopters")
 
 
-def _random_date_facts(rng: random.Random, n: int) -> list[Fact]:
+def _random_date_facts(
+    rng: random.Random, n: int, values: Sequence[str] = ("2024", "2024-05", "2024-05-02")
+) -> list[Fact]:
     vocab = [f"word{i}" for i in range(12)]
     facts = []
     for i in range(n):
         sentence = " ".join(rng.choice(vocab) for _ in range(rng.choice([0, 1, 3, 6])))
-        iso = rng.choice(["2024", "2024-05", "2024-05-02"])
+        iso = rng.choice(values)
+        bucket = iso if iso.startswith("?") else iso[:6] if iso.startswith("FY") else iso[:4]
         doc = f"d{rng.randrange(8)}"
         terms = content_terms(sentence, iso)
         facts.append(
-            Fact("dates", f"f{i:03d}", doc, doc, doc, 0, iso, "2024", None, iso, sentence, terms)
+            Fact("dates", f"f{i:03d}", doc, doc, doc, 0, iso, bucket, None, iso, sentence, terms)
         )
     return facts
 
@@ -301,6 +304,44 @@ def test_prefix_filtering_finds_every_leader_a_full_comparison_finds() -> None:
                 if similarity(probe.terms, leader.terms, idf) >= SIMILARITY_THRESHOLD
             }
             assert reaching <= index.candidates(probe.terms)
+
+
+def _exhaustive_groups(facts: Sequence[Fact], idf: dict[str, float]) -> list[list[int]]:
+    """``group_facts`` without indexes: every context compared with every leader."""
+    leaders: list[Any] = []
+    members: list[list[int]] = []
+    docs: list[set[str]] = []
+    for context in contexts(facts):
+        scored = sorted(
+            (-similarity(context.terms, leader.terms, idf), n)
+            for n, leader in enumerate(leaders)
+            if values_compatible(context.kind, context.value, leader.value)
+            and similarity(context.terms, leader.terms, idf) >= SIMILARITY_THRESHOLD
+        )
+        own: list[int] = []
+        for i in context.members:
+            matches = [n for _score, n in scored] + own
+            claim = next((c for c in matches if facts[i].doc_id not in docs[c]), None)
+            if claim is None:
+                claim = len(leaders)
+                leaders.append(context)
+                members.append([])
+                docs.append(set())
+                own.append(claim)
+            members[claim].append(i)
+            docs[claim].add(facts[i].doc_id)
+    return members
+
+
+def test_indexed_grouping_equals_comparing_with_every_leader() -> None:
+    """The leader indexes (prefix terms; dates by compatible value) only skip leaders a
+    context could not join."""
+    rng = random.Random(11)
+    values = ["2024", "2024-05", "2024-05-02", "2024-05-03", "2024-06", "FY2024", "?spring"]
+    for _ in range(30):
+        facts = _random_date_facts(rng, 60, values)
+        idf = idf_weights(facts)
+        assert group_facts(facts, idf) == _exhaustive_groups(facts, idf)
 
 
 def test_groups_hold_one_fact_per_document_and_only_linkable_facts() -> None:

@@ -340,16 +340,38 @@ class LeaderIndex:
         return found
 
 
+def _index_keys(context: Context) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The leader indexes a context's claim is filed under, and those it looks in.
+
+    Most kinds: its bucket. A date: its value, so that it meets only leaders of compatible
+    values (``values_compatible``: its own, the month and year it lies in, the days of a
+    month or year) rather than every leader of its year. An ISO value is filed under
+    itself ("=") and as finer than each value containing it ("<").
+    """
+    if context.kind != "dates":
+        return [("bucket", context.bucket)], [("bucket", context.bucket)]
+    value = context.value
+    if value.startswith(("?", "FY")):  # compatible with equal values only
+        return [("=", value)], [("=", value)]
+    containing = [value[:i] for i, char in enumerate(value) if char == "-"]
+    filed = [("=", value), *(("<", c) for c in containing)]
+    return filed, [("=", value), *(("=", c) for c in containing), ("<", value)]
+
+
 def _best_leaders(
     context: Context,
     leaders: Sequence[tuple[Context, float]],
-    index: LeaderIndex,
+    indexes: Sequence[LeaderIndex | None],
     idf: Mapping[str, float],
 ) -> list[int]:
     """Claims (by number) whose leader the context may join, most similar first."""
     weight = _weight(context.terms, idf)
     scored = []
-    for claim in index.candidates(context.terms):
+    found: set[int] = set()
+    for index in indexes:
+        if index is not None:
+            found |= index.candidates(context.terms)
+    for claim in found:
         leader, leader_weight = leaders[claim]
         if context.kind == "dates" and not values_compatible("dates", context.value, leader.value):
             continue
@@ -371,10 +393,10 @@ def group_facts(facts: Sequence[Fact], idf: Mapping[str, float]) -> list[list[in
     leaders: list[tuple[Context, float]] = []  # per claim number, with its terms' weight
     members: list[list[int]] = []
     docs: list[set[str]] = []
-    indexes: dict[str, LeaderIndex] = {}
+    indexes: dict[tuple[str, str], LeaderIndex] = {}
     for context in contexts(facts):
-        index = indexes.setdefault(context.bucket, LeaderIndex(idf))
-        matches = _best_leaders(context, leaders, index, idf)
+        filed_under, looked_up = _index_keys(context)
+        matches = _best_leaders(context, leaders, [indexes.get(k) for k in looked_up], idf)
         own: list[int] = []  # claims this context leads (for a document repeating it)
         for i in context.members:
             doc = facts[i].doc_id
@@ -385,7 +407,8 @@ def group_facts(facts: Sequence[Fact], idf: Mapping[str, float]) -> list[list[in
                 members.append([])
                 docs.append(set())
                 own.append(claim)
-                index.add(claim, context.terms)
+                for key in filed_under:
+                    indexes.setdefault(key, LeaderIndex(idf)).add(claim, context.terms)
             members[claim].append(i)
             docs[claim].add(doc)
     return members
