@@ -530,7 +530,10 @@ def _assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
     tables.update(documents=documents, passages=passages, duplicates=duplicates)
     # Claims count a copy as its original, so they need duplicate_of set first.
     tables.update(build_claims(tables, _from_batches(batch_dirs, _TERMS)))
-    return {name: _sorted(name, tables[name]) for name in TABLES}
+    del documents, passages, duplicates, features
+    # Sorting copies a table: each unsorted one is dropped as soon as its sorted copy
+    # exists, so the peak holds one table twice rather than all of them.
+    return {name: _sorted(name, tables.pop(name)) for name in TABLES}
 
 
 def stage_release(plan: RunPlan, version: str, tables: dict[str, pa.Table]) -> Path:
