@@ -28,6 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyarrow as pa
 
@@ -79,13 +80,19 @@ def stem(word: str) -> str:
     return word[:_STEM_LENGTH]
 
 
+@lru_cache(maxsize=1 << 16)
+def _cached_stem(word: str) -> str:
+    """``stem``, cached: the genre's vocabulary is small and every sentence repeats it."""
+    return stem(word)
+
+
 def content_terms(sentence: str, quote: str) -> frozenset[str]:
     """Stems of the sentence's content words, minus the quote's own words (the value)."""
-    own = set(_TOKEN.findall(quote.casefold()))
-    words = _TOKEN.findall(sentence.casefold())
+    own = _TOKEN.findall(quote.casefold())
+    # each distinct word stemmed once; set differences in C rather than tests per word
+    words = set(_TOKEN.findall(sentence.casefold())).difference(_STOPWORDS, own)
     # One-letter tokens are initials and split abbreviations (U.S.): no context.
-    keep = (w for w in words if len(w) > 1 and w not in _STOPWORDS and w not in own)
-    return frozenset(stem(w) for w in keep)
+    return frozenset(map(_cached_stem, [w for w in words if len(w) > 1]))
 
 
 def _number(value: object) -> str:

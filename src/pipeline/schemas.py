@@ -7,6 +7,7 @@ schema from data.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -433,8 +434,23 @@ def empty_table(name: str) -> pa.Table:
 def to_arrow(name: str, rows: list[dict[str, object]], *, batch: bool = False) -> pa.Table:
     """Rows (dicts) to an Arrow table with exactly the declared (or batch) schema and order."""
     schema = batch_schema(name) if batch else TABLES[name].schema
-    columns = {f.name: [row.get(f.name) for row in rows] for f in schema}
+    columns = dict(zip(schema.names, _columns(schema.names, rows), strict=True))
     return pa.Table.from_pydict(columns, schema=schema)
+
+
+def _columns(names: list[str], rows: list[dict[str, object]]) -> list[list[object]]:
+    """The values of each named key over the rows (None where a row lacks the key).
+
+    One itemgetter per row and a transpose, both in C, when every row has every key
+    (the usual case): twice as fast as a ``row.get`` per row and column.
+    """
+    if len(names) < 2 or not rows:
+        return [[row.get(n) for row in rows] for n in names]
+    try:
+        values = list(map(operator.itemgetter(*names), rows))
+    except KeyError:
+        return [[row.get(n) for row in rows] for n in names]
+    return [list(column) for column in zip(*values, strict=True)]
 
 
 __all__ = [

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -152,3 +153,13 @@ def test_every_cleaned_word_maps_to_the_same_word_in_the_source(body: str, name:
             s, e = passage.offsets.to_source(m.start(), m.end())
             assert passage.char_start <= s < e <= passage.char_end
             assert re.sub(r"[^A-Za-z0-9]", "", doc.text[s:e]).startswith(m.group()[:1])
+
+
+@pytest.mark.parametrize("after_marker", ["\n", "\u00a0", " \n  "])
+def test_a_line_marker_takes_the_spaces_after_it(after_marker: str) -> None:
+    """The space run after a bullet used to overlap the marker's edit and be dropped,
+    leaving a raw line break or no-break space in the passage (found by Hypothesis)."""
+    doc = parse_document("x.md", f"Intro line.\n\n- {after_marker}Trade grew.\n".encode())
+    assert isinstance(doc, Document)
+    texts = [p.text for p in clean_document(doc)]
+    assert "Trade grew." in texts

@@ -9,7 +9,20 @@ from functools import cache
 
 from pipeline.resources import load_yaml
 
-_KEY_STRIP_RE = re.compile(r"[\W_]+")
+
+class _NonWordToSpace(dict[int, str]):
+    """``str.translate`` table: every character outside ``[^\\W_]`` (letters, digits) to a
+    space, filled in as characters are first seen (the alphabet is open-ended)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        value = char if char.isalnum() else " "  # re's \w is isalnum() or '_'; '_' is no alnum
+        self[code] = value
+        return value
+
+
+_NON_WORD_TO_SPACE = _NonWordToSpace()
+_WORD_RE = re.compile(r"[^\W_]+")
 
 
 @cache
@@ -18,9 +31,36 @@ def _line_pattern() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
 
 
+def normal_words(text: str) -> list[str]:
+    """The casefolded runs of letters and digits of ``text`` (``[^\\W_]+``), in order.
+
+    Not one regex match per word, which costs more on prose, and this runs on every line,
+    passage and document. No whitespace character is alphanumeric, so splitting at
+    whitespace first keeps every run whole. ASCII text: translate (one table lookup per
+    character, in C) and split. Other text, where translate looks every character up in
+    the mapping one by one: split, and take most words whole (all alphanumeric).
+    """
+    folded = text.casefold()
+    if folded.isascii():
+        return folded.translate(_NON_WORD_TO_SPACE).split()
+    words: list[str] = []
+    for token in folded.split():
+        if token.isalnum():
+            words.append(token)
+        else:
+            words += _WORD_RE.findall(token)
+    return words
+
+
+def normal_key(text: str) -> str:
+    """``text`` with case, punctuation and spacing ignored: its words joined by one space
+    (as ``re.sub(r"[\\W_]+", " ", text.casefold()).strip()``)."""
+    return " ".join(normal_words(text))
+
+
 def line_key(line: str) -> str:
     """Normalised form used to compare lines across documents."""
-    return _KEY_STRIP_RE.sub(" ", line.casefold()).strip()
+    return normal_key(line)
 
 
 def is_chrome_line(line: str, repeated: frozenset[str] = frozenset()) -> bool:

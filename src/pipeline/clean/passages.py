@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from pipeline.clean.boilerplate import normal_key
 from pipeline.clean.markup import MARKDOWN_RULES, PROSE_RULES, Rule, block_edits, link_urls
 from pipeline.clean.offsets import OffsetMap, apply_edits
 from pipeline.clean.structure import group_blocks, is_hard_wrapped, split_lines
@@ -13,7 +14,6 @@ from pipeline.document import Document
 from pipeline.ids import passage_id
 from pipeline.ingest.html import html_to_mask
 
-_NORMAL_KEY_RE = re.compile(r"[\W_]+")
 _BOLD_BLOCK_RE = re.compile(r"(\*\*|__)[^*_]+\1[\s\x00]*")
 _BOLD_LEAD_RE = re.compile(r"(\*\*|__)([^*_\n]{3,150}?)[.:]?(\*\*|__)\**[.:]")
 
@@ -38,8 +38,7 @@ class Passage:
 
 def normalised_hash(text: str) -> str:
     """Hash of text with case, punctuation, quote style and spacing ignored."""
-    key = _NORMAL_KEY_RE.sub(" ", text.casefold()).strip()
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return hashlib.sha256(normal_key(text).encode("utf-8")).hexdigest()
 
 
 def base_text(doc: Document) -> str:

@@ -7,35 +7,57 @@ not recompute them for unchanged documents); assembly then only bands the signat
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pyarrow as pa
 
-from pipeline.dedup import exact
-from pipeline.dedup.minhash import U32, MinHashParams, signatures
-
-_PASSAGE_COLUMNS = ["passage_id", "doc_id", "ordinal", "text", "text_sha256"]
-_DOCUMENT_COLUMNS = ["doc_id", "content_sha256"]
+from pipeline.clean.boilerplate import normal_words
+from pipeline.dedup.minhash import U32, MinHashParams, word_signatures
 
 
 def dedup_features(
     documents: pa.Table, passages: pa.Table, params: MinHashParams | None = None
 ) -> pa.Table:
-    """doc_id, exact-duplicate key and MinHash signature of every document of a batch."""
+    """doc_id, exact-duplicate key and MinHash signature of every document of a batch.
+
+    The same keys as ``exact.document_keys`` and signatures as ``minhash.signatures`` over
+    ``exact.document_texts``, with each document's text split into words once for both
+    (and without the round trip through pandas).
+    """
     params = params or MinHashParams()
-    docs = documents.select(_DOCUMENT_COLUMNS).to_pandas()
-    psgs = passages.select(_PASSAGE_COLUMNS).to_pandas()
-    texts = exact.document_texts(docs, psgs).tolist() if len(docs) else []
-    keys = exact.document_keys(docs, psgs).tolist() if len(docs) else []
-    sigs = signatures(texts, params)
+    doc_ids = documents.column("doc_id").to_pylist()
+    texts = _document_texts(passages)
+    tokens = [normal_words(texts[d]) if d in texts else [] for d in doc_ids]
+    keys = [
+        hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+        if d in texts
+        # no passages: only byte-identical files are the same document
+        else hashlib.sha256(str(content).encode()).hexdigest()
+        for d, words, content in zip(
+            doc_ids, tokens, documents.column("content_sha256").to_pylist(), strict=True
+        )
+    ]
+    sigs = word_signatures(tokens, params)
     return pa.table(
         {
-            "doc_id": pa.array(docs["doc_id"].tolist(), pa.string()),
+            "doc_id": pa.array(doc_ids, pa.string()),
             "exact_key": pa.array(keys, pa.string()),
             "signature": pa.FixedSizeListArray.from_arrays(
                 pa.array(sigs.reshape(-1), pa.uint32()), params.perms
             ),
         }
     )
+
+
+def _document_texts(passages: pa.Table) -> dict[str, str]:
+    """doc_id -> its passage texts joined by a space in ordinal order (as
+    ``exact.document_texts``), for the documents that have passages."""
+    parts: dict[str, list[tuple[int, str]]] = {}
+    columns = [passages.column(c).to_pylist() for c in ("doc_id", "ordinal", "text")]
+    for doc, ordinal, text in zip(*columns, strict=True):
+        parts.setdefault(doc, []).append((ordinal, text))
+    return {doc: " ".join(t for _, t in sorted(found)) for doc, found in parts.items()}
 
 
 def aligned(features: pa.Table, doc_ids: list[str], perms: int) -> tuple[list[str], U32]:

@@ -316,7 +316,7 @@ _RULES: tuple[tuple[re.Pattern[str], _Rule, frozenset[str]], ...] = (
     (_P_MONTH, _ref_month, frozenset({"month"})),
     (_P_YEAR, _ref_year, frozenset({"year"})),
 )
-_FULL_DATE_RULES = _RULES[:6]
+_FULL_DATE_RULES = _RULES[:6]  # the first rules: they take their spans first
 _P_DIGIT = re.compile(r"\d")
 
 
@@ -341,12 +341,15 @@ def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
 
 
 def _match_refs(
-    text: str, ctx: DocContext, rules: tuple[tuple[re.Pattern[str], _Rule, frozenset[str]], ...]
-) -> list[_Ref]:
-    """Apply the rules in priority order; keep refs that do not overlap earlier ones."""
-    taken: list[tuple[int, int]] = []
-    refs: list[_Ref] = []
-    present = _present(text)
+    text: str,
+    ctx: DocContext,
+    rules: tuple[tuple[re.Pattern[str], _Rule, frozenset[str]], ...],
+    present: frozenset[str],
+    refs: list[_Ref],
+) -> None:
+    """Apply the rules in priority order; add to ``refs`` those that do not overlap a ref
+    already there (found by earlier rules)."""
+    taken = sorted((ref.start, ref.end) for ref in refs)
     for pattern, rule, needs in rules:
         if not needs <= present:
             continue
@@ -356,15 +359,26 @@ def _match_refs(
             for ref in rule(m, ctx):
                 bisect.insort(taken, (ref.start, ref.end))
                 refs.append(ref)
-    return sorted(refs, key=lambda r: r.start)
+
+
+@functools.lru_cache(maxsize=1024)
+def _full_date_refs(text: str, month_first: bool) -> tuple[frozenset[str], tuple[_Ref, ...]]:
+    """The rules' prerequisites in ``text`` and the refs of the full-date rules, cached:
+    the metadata reads the full dates of a document's passages right before the extractor
+    runs every rule over them, the full-date rules first (no rule uses more of the
+    context than ``month_first``)."""
+    present = _present(text)
+    refs: list[_Ref] = []
+    _match_refs(text, DocContext(month_first=month_first), _FULL_DATE_RULES, present, refs)
+    return present, tuple(refs)
 
 
 def find_full_dates(text: str, month_first: bool = True) -> list[tuple[int, int, dt.date]]:
     """Explicit day-precision dates with a year: ``(start, end, date)`` in text order."""
     if not _P_FOUR_DIGITS.search(text):  # cheap exit: every full date has a year
         return []
-    ctx = DocContext(month_first=month_first)
-    refs = _match_refs(text, ctx, _FULL_DATE_RULES)
+    _, found = _full_date_refs(text, month_first)
+    refs = sorted(found, key=lambda r: r.start)
     return [(r.start, r.end, _interval(r)[0]) for r in refs if r.year is not None]
 
 
@@ -449,4 +463,7 @@ def _resolve(text: str, refs: list[_Ref], ctx: DocContext) -> Iterator[DateFact]
 
 def extract_dates(text: str, ctx: DocContext) -> list[DateFact]:
     """Every calendar reference in one cleaned passage, in text order."""
-    return list(_resolve(text, _match_refs(text, ctx, _RULES), ctx))
+    present, found = _full_date_refs(text, ctx.month_first)
+    refs = list(found)
+    _match_refs(text, ctx, _RULES[len(_FULL_DATE_RULES) :], present, refs)
+    return list(_resolve(text, sorted(refs, key=lambda r: r.start), ctx))

@@ -45,9 +45,10 @@ def extract_document(
     seen: set[str] = set()
     for passage in passages:
         bounds = sentence_bounds(passage.text)
+        starts = [s for s, _ in bounds]
         for kind, extractor in EXTRACTORS.items():
             for fact in extractor(passage.text, ctx):
-                row = _row(doc, passage, bounds, kind, fact)
+                row = _row(doc, passage, bounds, starts, kind, fact)
                 if row["fact_id"] not in seen:
                     seen.add(row["fact_id"])
                     rows[kind].append(row)
@@ -55,7 +56,12 @@ def extract_document(
 
 
 def _row(
-    doc: Document, passage: Passage, bounds: list[tuple[int, int]], kind: str, fact: Fact
+    doc: Document,
+    passage: Passage,
+    bounds: list[tuple[int, int]],
+    starts: list[int],
+    kind: str,
+    fact: Fact,
 ) -> Row:
     start, end = passage.offsets.to_source(fact.start, fact.end)
     values = _values(fact)
@@ -67,7 +73,7 @@ def _row(
         "char_end": end,
         "quote": doc.text[start:end],
         "passage_id": passage.passage_id,
-        "sentence": sentence_at(passage.text, bounds, fact.start),
+        "sentence": sentence_at(passage.text, bounds, fact.start, starts),
         "extractor": fact.extractor,
         **values,
     }

