@@ -9,6 +9,7 @@ write in the same timestamp tick would leave its ``stat`` unchanged.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +48,7 @@ def stat_of(path: Path) -> FileStat | None:
         st = os.stat(path)
     except OSError:
         return None
-    return FileStat(st.st_size, st.st_mtime_ns, st.st_ino) if os.path.isfile(path) else None
+    return FileStat(st.st_size, st.st_mtime_ns, st.st_ino) if stat.S_ISREG(st.st_mode) else None
 
 
 def load(cache_file: Path) -> dict[str, Known]:
