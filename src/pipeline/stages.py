@@ -179,13 +179,12 @@ def count_short_lines(plan: RunPlan, paths: Sequence[str]) -> dict[str, int]:
     Each document's short lines are kept in the work folder by file name and content
     hash, so a rerun reads and decodes only the files that changed.
     """
-    keys_file = plan.work_dir / "line_keys" / f"{_paths_key(plan, paths)}.parquet"
     return workers.call(
         short_line_counts,
         plan.input_dir,
         list(paths),
         plan.max_document_bytes,
-        keys_file,
+        _line_keys_file(plan, paths),
         _hashes(plan, paths),
     )
 
@@ -195,6 +194,11 @@ def _paths_key(plan: RunPlan, paths: Sequence[str]) -> str:
     changed files finds the previous run's work for these files by."""
     payload = "\n".join([plan.code_version, str(plan.max_document_bytes), *paths])
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def _line_keys_file(plan: RunPlan, paths: Sequence[str]) -> Path:
+    """Where the short line keys of a batch's files are kept (see ``short_line_counts``)."""
+    return plan.work_dir / "line_keys" / f"{_paths_key(plan, paths)}.parquet"
 
 
 def _hashes(plan: RunPlan, paths: Sequence[str]) -> dict[str, str | None]:
@@ -263,7 +267,13 @@ def chrome_signature(doc: Document, repeated: frozenset[str]) -> str:
     """Hash of the corpus-wide repeated lines this document contains: all that its rows
     depend on of the corpus, so a document whose content and signature are unchanged has
     unchanged rows even when the repeated lines of other documents changed."""
-    mine = sorted(line_keys(doc) & repeated)
+    return signature_of_keys(line_keys(doc), repeated)
+
+
+def signature_of_keys(keys: Iterable[str], repeated: frozenset[str]) -> str:
+    """``chrome_signature`` from line keys. A document's kept short line keys give the
+    same signature as all its lines: every repeated line is a short line."""
+    mine = sorted(set(keys) & repeated)
     return hashlib.sha256("\n".join(mine).encode()).hexdigest()[:16]
 
 
@@ -311,7 +321,7 @@ def process_batch(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) 
         previous=_previous_batch(slot),
         hashes=_hashes(plan, paths),
         document_timeout=plan.document_timeout,
-        keys_file=plan.work_dir / "line_keys" / f"{_paths_key(plan, paths)}.parquet",
+        keys_file=_line_keys_file(plan, paths),
     )
     slot.parent.mkdir(parents=True, exist_ok=True)
     slot.write_text(out_dir.name + "\n", encoding="utf-8")
@@ -402,13 +412,6 @@ def _signatures_table(signatures: dict[str, str]) -> pa.Table:
     )
 
 
-def _signature_of_keys(short_keys: Iterable[str], repeated: frozenset[str]) -> str:
-    """``chrome_signature`` from a document's kept short line keys: every repeated line
-    is a short line, so a document's lines and its short lines meet ``repeated`` alike."""
-    mine = sorted(set(short_keys) & repeated)
-    return hashlib.sha256("\n".join(mine).encode()).hexdigest()[:16]
-
-
 def _kept_rows(
     previous: Path,
     hashes: dict[str, str | None],
@@ -431,7 +434,7 @@ def _kept_rows(
     old_signatures = dict(zip(old["source_path"], old["signature"], strict=True))
     short_keys = {p: keys for p, (_sha, keys) in _known_line_keys(keys_file, hashes).items()}
     new_signatures = {
-        path: _signature_of_keys(short_keys[path], repeated)
+        path: signature_of_keys(short_keys[path], repeated)
         for path in old_signatures
         if path in short_keys
     }
