@@ -93,3 +93,20 @@ def test_an_unreadable_cache_means_a_full_scan(
     hashes, read = _scan(inputs, cache, monkeypatch)
     assert read == ["a.txt"] and hashes == {"a.txt": _sha("alpha")}
     assert set(hashcache.load(cache)) == {"a.txt"}  # rewritten whole
+
+
+def test_a_failed_save_is_skipped_and_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A concurrent run's clean-up may remove the temporary file: the scan still succeeds."""
+    inputs, cache = tmp_path / "in", tmp_path / "work" / "hashes.parquet"
+    _inputs(inputs, {"a.txt": "alpha"})
+
+    def vanished(self: Path, target: Path) -> Path:
+        self.unlink()
+        raise FileNotFoundError(self)
+
+    monkeypatch.setattr(Path, "replace", vanished)
+    hashes, read = _scan(inputs, cache, monkeypatch)
+    assert read == ["a.txt"] and hashes == {"a.txt": _sha("alpha")}
+    assert list(cache.parent.iterdir()) == []

@@ -72,7 +72,12 @@ def remembered(entries: dict[str, Known], now_ns: int | None = None) -> dict[str
 
 
 def save(cache_file: Path, entries: dict[str, Known]) -> None:
-    """Write ``entries`` whole (a temporary file renamed), so a crash leaves the old cache."""
+    """Write ``entries`` whole (a temporary file renamed), so a crash leaves the old cache.
+
+    Runs scan before taking the output's lock, so two may save at once, and a locked run's
+    clean-up may remove another's temporary file: each writes its own, and a failed save
+    is skipped (the next scan hashes those files again).
+    """
     paths = sorted(entries)
     table = pa.table(
         [
@@ -84,7 +89,10 @@ def save(cache_file: Path, entries: dict[str, Known]) -> None:
         ],
         schema=_SCHEMA,
     )
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_name(cache_file.name + ".tmp")
-    pq.write_table(table, tmp)
-    tmp.replace(cache_file)
+    tmp = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, tmp)
+        tmp.replace(cache_file)
+    except OSError:
+        tmp.unlink(missing_ok=True)
