@@ -130,7 +130,9 @@ _P_MONTH_DAY = _rx(_MON, r"\s+", _day("d"), r"(?![.,]\d)")
 _P_DAY_MONTH = _rx(_day_first("d"), r"\s+(?:of\s+)?", _MON)
 _P_MONTH = re.compile(_MON)
 _P_YEAR = re.compile(_year_first("y") + r"(?!-\d|:\d)")
-_P_FOUR_DIGITS = re.compile(r"\d{4}")
+# "\d\d{3}", not "\d{4}": a pattern opening with a repeat is tried at every position,
+# one opening with a class lets the engine skip ahead to the next digit.
+_P_FOUR_DIGITS = re.compile(r"\d\d{3}")
 # What comes before a sentence-initial word: end punctuation or a line/bullet start.
 _P_SENTENCE_OPEN = re.compile(r"(?:[.!?;:]|\n|^|[•·▪*-])[\"')\]]?\s*$")
 # Sentence or bullet boundary: end punctuation, then anything but a lower-case word.

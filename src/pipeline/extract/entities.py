@@ -341,20 +341,22 @@ def _splits(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _phrase_cands(text: str) -> Iterator[_Cand]:
+    any_head = _any_head()
     for m in _phrase_re().finditer(text):
-        if not _P_SPACE.search(m[0]):
+        run_start, run_end = m.span()
+        if not _P_SPACE.search(text, run_start, run_end):  # in place: no copy of the run
             continue  # one word is at most a bare head noun, which names nothing
-        if not _any_head().search(text, m.start(), m.end()):
+        if not any_head.search(text, run_start, run_end):
             # No part names anything (see _typed_phrase), so no need to split the run:
             # a part ends at the run's end or before a space, so a head noun found in a
             # part would be found in the whole run too.
             continue
-        start = m.start()
-        for part_start, part_end in _splits(text, m.start(), m.end()):
+        start = run_start
+        for part_start, part_end in _splits(text, run_start, run_end):
             if cand := _typed_phrase(text, start, part_start):
                 yield cand
             start = part_end
-        if cand := _typed_phrase(text, start, m.end()):
+        if cand := _typed_phrase(text, start, run_end):
             yield cand
 
 

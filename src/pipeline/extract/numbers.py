@@ -100,11 +100,12 @@ _WORD = r"(?:" + alternation(_ALL_WORDS) + r")"
 _WORD_RUN = _WORD + r"(?:(?:\s+and\s+|[ \t]+|-)" + _WORD + r")*"
 _WORDS_RE = re.compile(r"(?i)\b(?:(?P<article>an?)\s+)?(?P<run>" + _WORD_RUN + r")\b")
 _TOKEN_RE = re.compile(r"(?i)" + _WORD)
-# Over lower-cased text the run pattern opens with the trie's first letters, which lets the
-# engine skip to the next such letter; the word start and the article are then checked in
-# Python. Together about four times as fast as _WORDS_RE with (?i).
-_RUN_LOWER_RE = re.compile(r"(?P<run>" + _WORD_RUN + r")\b")
-_WORD_REST_RE = re.compile(r"\w*")
+# Over lower-cased text, the runs that start a word, opening with the non-word character
+# before the run: the engine then skips ahead to the next such character (a sixth of the
+# text) rather than trying the trie at every letter, and the article is checked in Python.
+# Run over " " + the text (a run at 0 has no character before it). Several times as fast
+# as _WORDS_RE with (?i).
+_RUN_AT_WORD_START_RE = re.compile(r"\W(?P<run>" + _WORD_RUN + r")\b")
 _ARTICLE_BEFORE_RE = re.compile(r"(?<!\w)an?\s+$")
 
 
@@ -239,16 +240,11 @@ def _word_runs(text: str) -> Iterator[_WordRun]:
         for w in _WORDS_RE.finditer(text):
             yield _WordRun(w.start(), w.start("run"), w["run"], w["article"] is not None)
         return
-    pos = 0
-    while m := _RUN_LOWER_RE.search(low, pos):
-        start = m.start()
-        if start and (low[start - 1].isalnum() or low[start - 1] == "_"):
-            rest = _WORD_REST_RE.match(low, start)  # inside a word: go on after its end
-            pos = rest.end() if rest else start + 1
-            continue
-        pos = m.end()
+    # Offsets in " " + low are one more than in low (and text).
+    for m in _RUN_AT_WORD_START_RE.finditer(" " + low):
+        start, end = m.start("run") - 1, m.end() - 1
         article = _ARTICLE_BEFORE_RE.search(low, max(0, start - 8), start)
-        yield _WordRun(article.start() if article else start, start, text[start:pos], bool(article))
+        yield _WordRun(article.start() if article else start, start, text[start:end], bool(article))
 
 
 def find_numbers(text: str) -> list[NumberMatch]:

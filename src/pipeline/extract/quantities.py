@@ -56,7 +56,6 @@ _RANGE_TAIL_RE = re.compile(
     r"\s*(?:–|—|to|or|and)\s*(?P<num>\d[\d,.]*|[A-Za-z]+(?:-[a-z]+)?)(?=\s)"
 )
 _RATIO_RE = re.compile(r"(?i)\b(?:one|\d+)\s+(?:in|out\s+of)\s+$")
-_PREV_WORD_RE = re.compile(r"(?P<word>[^\s]+)\s+$")
 _NEXT_WORDS_RE = re.compile(r"\S+")
 _SENTENCE_START = frozenset(".!?:;•([-–—*")
 _LOOKAHEAD = 100
@@ -64,12 +63,29 @@ _MAX_PHRASE_TOKENS = 7
 
 
 def _previous_word(text: str, start: int) -> tuple[str, int] | None:
-    m = _PREV_WORD_RE.search(text, max(0, start - 40), start)
-    return (m["word"], m.start()) if m else None
+    """The last word of the 40 characters before ``start`` when spaces follow it, with its
+    start; None when the window does not end in a space.
+
+    The same as a regex search for a word then spaces at the window's end, by rstrip and
+    rsplit: the search tried every position of the window. (str's whitespace is re's.)
+    """
+    lo = max(0, start - 40)
+    window = text[lo:start]
+    kept = window.rstrip()
+    if not kept or len(kept) == len(window):
+        return None
+    word = kept.rsplit(None, 1)[-1]
+    return word, lo + len(kept) - len(word)
 
 
 def _next_words(text: str, end: int) -> list[str]:
     return _NEXT_WORDS_RE.findall(text, end, min(len(text), end + _LOOKAHEAD))
+
+
+def _next_word(text: str, end: int) -> str | None:
+    """The first of ``_next_words``, without finding the others."""
+    m = _NEXT_WORDS_RE.search(text, end, min(len(text), end + _LOOKAHEAD))
+    return m[0] if m else None
 
 
 def _is_year(text: str, n: NumberMatch) -> bool:
@@ -105,8 +121,8 @@ def _is_name_part(word: str, word_start: int, text: str) -> bool:
 def _excluded_by_context(text: str, n: NumberMatch) -> bool:
     """Dates, ranks, labels, ages, names and the anaphoric "the two leaders"."""
     prev = _previous_word(text, n.start)
-    nxt = _next_words(text, n.end)[:1]
-    next_word = nxt[0].strip(",.;:") if nxt else ""
+    nxt = _next_word(text, n.end)
+    next_word = nxt.strip(",.;:") if nxt else ""
     if next_word in _MONTHS:
         return True
     if prev is None:
