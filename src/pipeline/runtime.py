@@ -6,6 +6,11 @@ import logging
 import os
 from pathlib import Path
 
+# Arrow's allocator for runs. The default (mimalloc) keeps freed pages: reading 600 MB of
+# Parquet and sorting it held 1.1 GB more RSS than the system allocator did, at equal speed.
+ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+ARROW_POOL = "system"
+
 
 def configure_local_runtime(state_dir: Path) -> None:
     """Defaults only: a user's own PREFECT_* / GX settings win."""
@@ -26,3 +31,19 @@ def configure_local_runtime(state_dir: Path) -> None:
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    use_arrow_pool_default()
+
+
+def use_arrow_pool_default() -> None:
+    """Arrow allocates from the system allocator unless the user chose a pool.
+
+    Arrow reads ``ARROW_DEFAULT_MEMORY_POOL`` once, when the pool is first used (often at
+    import), so the variable is for worker processes started later; this process switches
+    its pool explicitly.
+    """
+    if ARROW_POOL_VARIABLE in os.environ:
+        return
+    os.environ[ARROW_POOL_VARIABLE] = ARROW_POOL
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())

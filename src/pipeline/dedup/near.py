@@ -116,15 +116,21 @@ class DocumentTexts:
     """
 
     def __init__(self, passages: pa.Table, doc_ids: Sequence[str]) -> None:
-        ordered = passages.select(["doc_id", "ordinal", "text"]).sort_by(
-            [("doc_id", "ascending"), ("ordinal", "ascending")]
+        # The passages' order, not a sorted copy of their texts (the size of the corpus).
+        order = pc.sort_indices(
+            passages.select(["doc_id", "ordinal"]),
+            sort_keys=[("doc_id", "ascending"), ("ordinal", "ascending")],
         )
         # Runs of one doc_id in the sorted column (a hash aggregation would not keep order).
-        ids = ordered.column("doc_id").to_numpy(zero_copy_only=False)
+        ids = passages.column("doc_id").take(order).to_numpy(zero_copy_only=False)
         starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1 if len(ids) else np.empty(0, np.int64)
         bounds = [0, *starts.tolist(), len(ids)]
         self._span = {str(ids[a]): (a, b) for a, b in pairwise(bounds) if b > a}
-        self._texts = ordered.column("text")
+        self._order = order.to_numpy()
+        # Texts are read one by one from their chunks: taking from a chunked column
+        # concatenates its chunks first, a copy of every text per document fetched.
+        self._chunks = passages.column("text").chunks
+        self._chunk_starts = np.cumsum([0, *(len(c) for c in self._chunks)])
         self._ids = list(doc_ids)
         self._cache: dict[int, str] = {}
 
@@ -134,8 +140,13 @@ class DocumentTexts:
     def __getitem__(self, index: int) -> str:
         if index not in self._cache:
             start, end = self._span.get(self._ids[index], (0, 0))
-            self._cache[index] = " ".join(self._texts[start:end].to_pylist())
+            self._cache[index] = " ".join(map(self._text, self._order[start:end].tolist()))
         return self._cache[index]
+
+    def _text(self, row: int) -> str:
+        chunk = int(np.searchsorted(self._chunk_starts, row, side="right")) - 1
+        text: str = self._chunks[chunk][row - int(self._chunk_starts[chunk])].as_py()
+        return text
 
 
 def _groups(labels: I64) -> list[list[int]]:
