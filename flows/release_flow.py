@@ -53,7 +53,7 @@ def process_batch(plan: RunPlan, paths: list[str], repeated: list[str]) -> Path:
 
 @task(cache_policy=NO_CACHE)
 def assemble_and_stage(plan: RunPlan, version: str, batch_dirs: list[Path]) -> Path:
-    return stages.stage_release(plan, version, stages.assemble(batch_dirs))
+    return stages.stage_assembled(plan, version, batch_dirs)
 
 
 @task(cache_policy=NO_CACHE)

@@ -515,10 +515,14 @@ def _gc_paused() -> Iterator[None]:
 def assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
     """Concatenate batches, mark duplicates, group facts into claims, order rows."""
     with _gc_paused():
-        return _assemble(batch_dirs)
+        tables = _assemble(batch_dirs)
+        # Sorting copies a table: each unsorted one is dropped as soon as its sorted copy
+        # exists, so the peak holds one table twice rather than all of them.
+        return {name: _sorted(name, tables.pop(name)) for name in TABLES}
 
 
 def _assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
+    """``assemble`` without the ordering of rows."""
     tables = {
         name: pa.concat_tables(
             [batch_schema(name).empty_table()]
@@ -533,18 +537,41 @@ def _assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
     tables.update(documents=documents, passages=passages, duplicates=duplicates)
     # Claims count a copy as its original, so they need duplicate_of set first.
     tables.update(build_claims(tables, _from_batches(batch_dirs, _TERMS)))
-    del documents, passages, duplicates, features
-    # Sorting copies a table: each unsorted one is dropped as soon as its sorted copy
-    # exists, so the peak holds one table twice rather than all of them.
-    return {name: _sorted(name, tables.pop(name)) for name in TABLES}
+    return tables
+
+
+def stage_assembled(plan: RunPlan, version: str, batch_dirs: Sequence[Path]) -> Path:
+    """``assemble`` the batches into a fresh staging folder (as ``stage_release``).
+
+    Each table is ordered, written and dropped in turn, so the sorted copies of all the
+    tables are never in memory together.
+    """
+    with _gc_paused():
+        tables = _assemble(batch_dirs)
+        staged = _fresh_staging(plan, version)
+        described = {
+            name: write_table(_sorted(name, tables.pop(name)), staged / f"{name}.parquet")
+            for name in TABLES
+        }
+    return _staged(plan, version, staged, described)
 
 
 def stage_release(plan: RunPlan, version: str, tables: dict[str, pa.Table]) -> Path:
     """Write tables and a provisional manifest into a fresh staging folder."""
+    staged = _fresh_staging(plan, version)
+    described = {name: write_table(tables[name], staged / f"{name}.parquet") for name in TABLES}
+    return _staged(plan, version, staged, described)
+
+
+def _fresh_staging(plan: RunPlan, version: str) -> Path:
     staged = plan.output_dir / STAGING / version
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
-    described = {name: write_table(tables[name], staged / f"{name}.parquet") for name in TABLES}
+    return staged
+
+
+def _staged(plan: RunPlan, version: str, staged: Path, described: dict[str, Any]) -> Path:
+    """Write the provisional manifest of a staging folder whose tables are written."""
     write_json(staged / MANIFEST, manifest(plan, version, described, validation=None))
     crash_point("staged")
     return staged

@@ -30,6 +30,7 @@ from pipeline.stages import (
     finish_release,
     process_batch,
     repeated_from_counts,
+    stage_assembled,
     stage_release,
     validate_staged,
 )
@@ -48,12 +49,29 @@ def _plan(tmp_path: Path) -> RunPlan:
     return make_plan(Settings(inputs, tmp_path / "out"))
 
 
-def _stage(plan: RunPlan) -> tuple[str, Path]:
+def _batch_dirs(plan: RunPlan) -> list[Path]:
     batches = plan.batches()
     repeated = repeated_from_counts([count_short_lines(plan, b) for b in batches])
-    dirs = [process_batch(plan, b, repeated) for b in batches]
+    return [process_batch(plan, b, repeated) for b in batches]
+
+
+def _stage(plan: RunPlan) -> tuple[str, Path]:
+    dirs = _batch_dirs(plan)
     version = new_version(plan.output_dir, dt.datetime.now(dt.UTC), plan.run_fingerprint)
     return version, stage_release(plan, version, assemble(dirs))
+
+
+def test_staging_from_batches_writes_the_assembled_tables(tmp_path: Path) -> None:
+    # What the flow runs (tables sorted and written one at a time) stages the very
+    # files that assembling everything first and then writing does.
+    plan = make_plan(Settings(Path("seeds").resolve(), tmp_path / "out", batch_size=2))
+    dirs = _batch_dirs(plan)
+    streamed = stage_assembled(plan, "v-streamed", dirs)
+    whole = stage_release(plan, "v-whole", assemble(dirs))
+    streamed_manifest = json.loads((streamed / "manifest.json").read_text())
+    whole_manifest = json.loads((whole / "manifest.json").read_text())
+    assert streamed_manifest["tables"] == whole_manifest["tables"]  # rows, bytes, sha256
+    assert pq.read_table(streamed / "money.parquet").num_rows > 0
 
 
 def test_validated_release_is_published_with_checksums_and_latest(tmp_path: Path) -> None:
