@@ -46,6 +46,14 @@ class Parent:
     rows: Mapping[str, int]
 
 
+# What the checks read of each table; of any other table only its row count.
+CORPUS_COLUMNS: dict[str, tuple[str, ...]] = {
+    **{name: ("doc_id",) for name in FACT_TABLES},
+    "documents": ("doc_id", "source_path", "n_chars"),
+    "quarantine": ("reason",),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Corpus:
     """What the assertions look at: the release's tables and its parent (or why none)."""

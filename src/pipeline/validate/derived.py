@@ -71,16 +71,24 @@ def quote_matches(quote: object, text: object, start: object, end: object) -> bo
 
 
 def quote_matches_source(table: pa.Table, documents: pa.Table) -> pa.Array:
-    """True where the fact's quote is exactly its document's source_text[char_start:char_end]."""
-    texts = dict(zip(_column(documents, "doc_id"), _column(documents, "source_text"), strict=True))
-    rows = zip(
-        _column(table, "quote"),
-        _column(table, "doc_id"),
-        _column(table, "char_start"),
-        _column(table, "char_end"),
-        strict=True,
-    )
-    return _bools([quote_matches(q, texts.get(d), s, e) for q, d, s, e in rows])
+    """True where the fact's quote is exactly its document's source_text[char_start:char_end].
+
+    Each document's text is taken out of Arrow once, for all its facts, and let go: the
+    whole column as Python strings would be a second copy of the corpus.
+    """
+    row_of = {doc: i for i, doc in enumerate(_column(documents, "doc_id"))}
+    texts = documents.column("source_text") if "source_text" in documents.column_names else None
+    quotes, starts, ends = (_column(table, c) for c in ("quote", "char_start", "char_end"))
+    facts_of: dict[int, list[int]] = {}
+    for row, doc in enumerate(_column(table, "doc_id")):
+        if doc in row_of:
+            facts_of.setdefault(row_of[doc], []).append(row)
+    matches = [False] * table.num_rows
+    for doc_row, rows in facts_of.items():
+        text = texts[doc_row].as_py() if texts is not None else None
+        for row in rows:
+            matches[row] = quote_matches(quotes[row], text, starts[row], ends[row])
+    return _bools(matches)
 
 
 def is_calendar_date(iso: object) -> bool:

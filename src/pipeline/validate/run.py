@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from pipeline.schemas import TABLES
 from pipeline.validate.accuracy import ACCURACY_SUITE, GoldGate, accuracy_outcome
 from pipeline.validate.assertions import (
     ASSERTIONS_FILE,
+    CORPUS_COLUMNS,
     CORPUS_SUITE,
     AssertionConfigError,
     AssertionOutcome,
@@ -47,10 +48,15 @@ DOCS_SITE = "release"
 logger = logging.getLogger(__name__)
 
 
-def read_table(path: Path) -> tuple[pa.Table | None, str | None]:
-    """A Parquet table, or the reason it cannot be read."""
+def read_table(
+    path: Path, columns: Sequence[str] | None = None
+) -> tuple[pa.Table | None, str | None]:
+    """A Parquet table (only those of ``columns`` it has), or the reason it cannot be read."""
     try:
-        return pq.read_table(path), None
+        if columns is not None:
+            present = set(pq.read_schema(path).names)
+            columns = [c for c in columns if c in present]
+        return pq.read_table(path, columns=columns), None
     except (OSError, pa.ArrowException) as exc:
         return None, f"cannot read {path.name}: {exc}"
 
@@ -67,23 +73,64 @@ def read_inputs(manifest_path: Path) -> tuple[pa.Table | None, str | None]:
         return None, f"cannot read {manifest_path.name} inputs: {exc!r}"
 
 
-def read_release(release_dir: Path) -> tuple[dict[str, pa.Table], dict[str, str]]:
-    """Every table of the release (empty where unreadable) and the read errors by suite."""
-    tables: dict[str, pa.Table] = {}
-    errors: dict[str, str] = {}
-    reads = {name: read_table(release_dir / f"{name}.parquet") for name in TABLES}
-    reads[INPUTS.name] = read_inputs(release_dir / "manifest.json")
-    for name, (table, error) in reads.items():
+# What the cross-table helper columns (validate.derived) read of the other tables.
+REFERENCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "documents": ("doc_id", "n_chars", "source_text", "source_path"),
+    "passages": ("passage_id",),
+    "claims": ("claim_id",),
+    "quarantine": ("source_path",),
+}
+
+
+class ReleaseTables(Mapping[str, pa.Table]):
+    """The tables of a release folder (and the manifest's inputs), read on access.
+
+    A table is read each time it is asked for and not kept, so validation holds one table
+    at a time rather than the whole release; ``cached`` keeps reads (for the narrow
+    reference columns). An unreadable table reads as empty and its reason is kept in
+    ``errors``. ``columns``: per table, the only columns to read.
+    """
+
+    def __init__(
+        self,
+        release_dir: Path,
+        columns: Mapping[str, Sequence[str]] | None = None,
+        *,
+        cached: bool = False,
+    ) -> None:
+        self._dir = release_dir
+        self._columns = dict(columns or {})
+        self._cache: dict[str, pa.Table] | None = {} if cached else None
+        self.errors: dict[str, str] = {}
+
+    @property
+    def folder(self) -> Path:
+        return self._dir
+
+    def __getitem__(self, name: str) -> pa.Table:
+        if name not in SUITE_TABLES:
+            raise KeyError(name)
+        if self._cache is not None and name in self._cache:
+            return self._cache[name]
+        if name == INPUTS.name:
+            table, error = read_inputs(self._dir / MANIFEST)
+        else:
+            table, error = read_table(self._dir / f"{name}.parquet", self._columns.get(name))
         if table is None:
-            errors[name] = error or "unreadable"
+            self.errors[name] = error or "unreadable"
             table = SUITE_TABLES[name].schema.empty_table()
-        tables[name] = table
-    return tables, errors
+        if self._cache is not None:
+            self._cache[name] = table
+        return table
 
+    def __contains__(self, name: object) -> bool:
+        return name in SUITE_TABLES
 
-def augmented(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
-    """Every table with its helper columns appended."""
-    return {name: with_helpers(name, table, tables) for name, table in tables.items()}
+    def __iter__(self) -> Iterator[str]:
+        return iter(SUITE_TABLES)
+
+    def __len__(self) -> int:
+        return len(SUITE_TABLES)
 
 
 def to_frame(table: pa.Table) -> pd.DataFrame:
@@ -139,7 +186,12 @@ def run_suite(context: Any, suite: Suite, frame: pd.DataFrame) -> dict[str, Any]
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch, suite=context.suites.add(gx_suite(suite)))
     )
-    result = definition.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
+    try:
+        result = definition.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
+    finally:
+        # The data source's engine keeps the batches it loaded (the frame) for the life of
+        # the context: removing it lets the table go before the next suite's is read.
+        context.data_sources.delete(source.name)
     return dict(result.to_json_dict())
 
 
@@ -215,31 +267,44 @@ def outcome_from(name: str, result: Mapping[str, Any], table: pa.Table) -> Suite
 
 
 def validate_tables(
-    suites: Mapping[str, Suite],
-    tables: Mapping[str, pa.Table],
-    read_errors: Mapping[str, str],
-    report_dir: Path,
+    suites: Mapping[str, Suite], release: ReleaseTables, report_dir: Path
 ) -> tuple[dict[str, SuiteOutcome], dict[str, Any]]:
-    """Run every suite on its augmented table; outcomes and raw GX results by suite."""
+    """Run every suite on its augmented table; outcomes and raw GX results by suite.
+
+    One table is in memory at a time, with the reference columns its helpers read.
+    """
     context = gx_context(report_dir / "data_docs")
+    references = ReleaseTables(release.folder, REFERENCE_COLUMNS, cached=True)
     outcomes: dict[str, SuiteOutcome] = {}
     raw: dict[str, Any] = {}
     for name in [*SUITE_TABLES, *(s for s in suites if s not in SUITE_TABLES)]:
         if name not in suites:
             outcomes[name] = SuiteOutcome.not_run(name, "suite_present", f"no {name}.json suite")
-        elif name not in tables:
+        elif name not in release:
             outcomes[name] = SuiteOutcome.not_run(name, "table_known", f"no table for suite {name}")
-        elif name in read_errors:
-            outcomes[name] = SuiteOutcome.not_run(name, "table_readable", read_errors[name])
         else:
-            try:
-                raw[name] = run_suite(context, suites[name], to_frame(tables[name]))
-            except Exception as exc:  # a gate reports, it does not crash
-                outcomes[name] = SuiteOutcome.not_run(name, "suite_runs", repr(exc))
-                continue
-            outcomes[name] = outcome_from(name, raw[name], tables[name])
+            outcomes[name], result = _suite_outcome(
+                context, name, suites[name], release, references
+            )
+            if result is not None:
+                raw[name] = result
     build_data_docs(context, report_dir / "data_docs")
     return outcomes, raw
+
+
+def _suite_outcome(
+    context: Any, name: str, suite: Suite, release: ReleaseTables, references: ReleaseTables
+) -> tuple[SuiteOutcome, dict[str, Any] | None]:
+    """One suite run on its table (read now, dropped after) with its helper columns."""
+    table = release[name]
+    if name in release.errors:
+        return SuiteOutcome.not_run(name, "table_readable", release.errors[name]), None
+    table = with_helpers(name, table, references)
+    try:
+        result = run_suite(context, suite, to_frame(table))
+    except Exception as exc:  # a gate reports, it does not crash
+        return SuiteOutcome.not_run(name, "suite_runs", repr(exc)), None
+    return outcome_from(name, result, table), result
 
 
 def build_data_docs(context: Any, docs_dir: Path) -> None:
@@ -330,10 +395,14 @@ def validate_release(
     report_dir = report_dir.resolve()
     report_dir.mkdir(parents=True, exist_ok=True)
     suites = load_suites(expectations_dir)
-    tables, read_errors = read_release(release_dir)
-    outcomes, raw = validate_tables(suites, augmented(tables), read_errors, report_dir)
+    tables = ReleaseTables(release_dir)
+    outcomes, raw = validate_tables(suites, tables, report_dir)
+    # The assertions read a few columns, the row counts and the inputs only.
+    corpus = ReleaseTables(
+        release_dir, {name: CORPUS_COLUMNS.get(name, ()) for name in TABLES}, cached=True
+    )
     outcomes[CORPUS_SUITE], raw[CORPUS_SUITE] = corpus_outcome(
-        release_dir, expectations_dir, tables
+        release_dir, expectations_dir, corpus
     )
     if gold is not None:
         outcomes[ACCURACY_SUITE], raw[ACCURACY_SUITE] = accuracy_outcome(tables, gold)

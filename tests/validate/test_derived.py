@@ -1,0 +1,70 @@
+"""Helper columns computed per document give what the plain whole-column versions gave."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.validate.derived import quote_matches, quote_matches_source
+
+
+def _plain_quote_matches_source(table: pa.Table, documents: pa.Table) -> list[bool]:
+    """The formulation replaced: every source text as a Python string, looked up by doc_id."""
+    texts = dict(
+        zip(
+            documents.column("doc_id").to_pylist(),
+            documents.column("source_text").to_pylist(),
+            strict=True,
+        )
+    )
+    columns = ("quote", "doc_id", "char_start", "char_end")
+    rows = zip(*(table.column(c).to_pylist() for c in columns), strict=True)
+    return [quote_matches(q, texts.get(d), s, e) for q, d, s, e in rows]
+
+
+_DOC_IDS = st.sampled_from(["d1", "d2", "d3", None])
+_TEXTS = st.one_of(st.none(), st.text(alphabet="ab é\n", max_size=12))
+_OFFSETS = st.one_of(st.none(), st.integers(-2, 14))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    docs=st.lists(st.tuples(_DOC_IDS, _TEXTS), max_size=5),
+    facts=st.lists(
+        st.tuples(_DOC_IDS, st.text(alphabet="ab é\n", max_size=4), _OFFSETS, _OFFSETS),
+        max_size=12,
+    ),
+    chunks=st.integers(1, 3),
+)
+def test_quote_check_per_document_is_the_plain_one(
+    docs: list[tuple[str | None, str | None]],
+    facts: list[tuple[str | None, str, int | None, int | None]],
+    chunks: int,
+) -> None:
+    # doc_ids may repeat or be null, texts null, offsets out of range; documents arrive
+    # in several chunks, as a release's row groups do
+    documents = pa.table(
+        {"doc_id": [d for d, _ in docs], "source_text": [t for _, t in docs]},
+        schema=pa.schema([("doc_id", pa.string()), ("source_text", pa.string())]),
+    )
+    size = max(1, -(-len(docs) // chunks))
+    documents = pa.concat_tables(
+        [documents.slice(i, size) for i in range(0, len(docs), size)] or [documents]
+    )
+    table = pa.table(
+        {
+            "doc_id": pa.array([f[0] for f in facts], pa.string()),
+            "quote": pa.array([f[1] for f in facts], pa.string()),
+            "char_start": pa.array([f[2] for f in facts], pa.int64()),
+            "char_end": pa.array([f[3] for f in facts], pa.int64()),
+        }
+    )
+    expected = _plain_quote_matches_source(table, documents)
+    assert quote_matches_source(table, documents).to_pylist() == expected
+
+
+def test_without_source_texts_no_quote_matches() -> None:
+    documents = pa.table({"doc_id": ["d1"]})
+    table = pa.table({"doc_id": ["d1"], "quote": [""], "char_start": [0], "char_end": [0]})
+    assert quote_matches_source(table, documents).to_pylist() == [False]
