@@ -24,17 +24,23 @@ releases as long as the claim's representative (see ``_representative``) stays t
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate, chain, compress, count, repeat
+from typing import TypeVar
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.ids import short_hash
 from pipeline.resources import load_yaml
-from pipeline.schemas import CLAIM_KINDS, TABLES, to_arrow
+from pipeline.schemas import CLAIM_KINDS, TABLES
 
 # Chosen on the seeds: the bicentennial "in 2026" (002) vs "on May 2, 2026" (004) scores
 # 0.42, while the nearest unrelated same-value pair (002's Fulbright "May 2026" vs
@@ -48,6 +54,8 @@ _STOPWORDS = frozenset(str(w) for w in load_yaml("claims.yaml")["stopwords"])
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th)?|[a-z]+")
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _STEM_LENGTH = 6  # crude prefix stemming: celebrate/celebrations, diplomatic/diplomacy
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,60 +181,159 @@ def fact_terms(tables: Mapping[str, pa.Table]) -> pa.Table:
     )
 
 
-def terms_by_fact(table: pa.Table) -> dict[str, frozenset[str]]:
-    """``fact_terms`` rows as a mapping; equal term sets share one object (memory)."""
+def _term_sets(column: pa.ChunkedArray) -> list[frozenset[str]]:
+    """The term lists of a ``fact_terms`` column as sets, one per row.
+
+    Equal lists share one set and each distinct term is one string object (memory: a
+    corpus has ~20 terms per fact but a vocabulary of thousands). A set is built from its
+    list in list order, so it iterates as ``frozenset(row)`` would. A null list has no
+    terms (``fact_terms`` makes none).
+    """
     shared: dict[tuple[str, ...], frozenset[str]] = {}
-    out: dict[str, frozenset[str]] = {}
-    for fact_id, terms in zip(
-        table.column("fact_id").to_pylist(), table.column("terms").to_pylist(), strict=True
-    ):
-        key = tuple(terms)
-        found = shared.get(key)
-        if found is None:
-            found = shared[key] = frozenset(key)
-        out[fact_id] = found
+    names: dict[str, str] = {}
+    out: list[frozenset[str]] = []
+    for chunk in column.chunks:
+        for start in range(0, len(chunk), _SLICE):
+            part = chunk.slice(start, _SLICE)
+            offsets = part.offsets.to_pylist()
+            # the terms of these rows (offsets index into values)
+            values = part.values.slice(offsets[0], offsets[-1] - offsets[0])
+            encoded = values.dictionary_encode()
+            words = [names.setdefault(w, w) for w in encoded.dictionary.to_pylist()]
+            flat = list(map(words.__getitem__, encoded.indices.to_pylist()))
+            for n, valid in enumerate(part.is_valid().to_pylist()):
+                key = tuple(flat[offsets[n] - offsets[0] : offsets[n + 1] - offsets[0]])
+                found = shared.get(key) if valid else frozenset()
+                if found is None:
+                    found = shared[key] = frozenset(key)
+                out.append(found)
     return out
 
 
-def load_facts(
+_SLICE = 8192  # rows converted at once (bounds the temporary Python lists)
+
+
+def _known_terms(
+    terms: pa.Table, sets: Sequence[frozenset[str]], fact_ids: pa.ChunkedArray
+) -> list[frozenset[str] | None]:
+    """For each fact_id: the terms of its (last) ``fact_terms`` row, else None."""
+    n = terms.num_rows
+    # index_in finds the first match: looking in the reversed rows, the last row wins.
+    backwards = terms.column("fact_id").take(pa.array(range(n - 1, -1, -1), pa.int64()))
+    found = pc.index_in(fact_ids, value_set=backwards.combine_chunks())
+    return [None if k is None else sets[n - 1 - k] for k in found.to_pylist()]
+
+
+def _shared_strings(column: pa.ChunkedArray) -> list[str]:
+    """``column.to_pylist()`` with one object per distinct value of a chunk (memory).
+
+    Nulls are None, as to_pylist has them (the columns read this way are not nullable).
+    """
+    out: list[str] = []
+    for chunk in column.chunks:
+        encoded = chunk.dictionary_encode()
+        values = [*encoded.dictionary.to_pylist(), None]
+        codes = encoded.indices.fill_null(len(values) - 1).to_pylist()
+        out += map(values.__getitem__, codes)
+    return out
+
+
+@dataclass(slots=True)
+class _Facts:
+    """One kind's facts as columns, sorted by fact_id (what ``Fact`` holds).
+
+    Without quote and sentence: only a claim's representative shows them, and it fetches
+    them by ``row`` (the fact's row in its table), so they are not held for every fact.
+    """
+
+    kind: str
+    row: list[int]
+    fact_id: list[str]
+    doc_id: list[str]
+    canonical: list[str]
+    source_path: list[str]
+    char_start: list[int]
+    value: list[str]
+    bucket: list[str]
+    period: list[str | None]
+    terms: list[frozenset[str]]
+
+
+def _value_keys(kind: str, table: pa.Table, quotes: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``value_key`` of every row (equal strings shared: memory)."""
+    names = [c for c in _VALUE_COLUMNS[kind] if c in table.column_names]
+    columns = [table.column(c).to_pylist() for c in names]
+    keys = ["quote", *names]
+    shared: dict[str, str] = {}
+    values: list[str] = []
+    buckets: list[str] = []
+    for row in zip(quotes, *columns, strict=True):
+        value, bucket = value_key(kind, dict(zip(keys, row, strict=True)))
+        values.append(shared.setdefault(value, value))
+        buckets.append(shared.setdefault(bucket, bucket))
+    return values, buckets
+
+
+def _row_terms(
+    table: pa.Table, quotes: Sequence[str], known: Sequence[frozenset[str] | None] | None
+) -> list[frozenset[str]]:
+    """Each row's context terms: known (``fact_terms``) or computed from its sentence."""
+    terms_of: dict[tuple[str, str], frozenset[str]] = {}  # copied sentences are common
+    sentences: list[str] | None = None  # fetched only if some row's terms are unknown
+    out: list[frozenset[str]] = []
+    for n, quote in enumerate(quotes):
+        terms = known[n] if known is not None else None
+        if not terms:  # as the unknown ones: an empty known set is recomputed
+            if sentences is None:
+                sentences = table.column("sentence").to_pylist()
+            key = (sentences[n], quote)
+            terms = terms_of.get(key)
+            if terms is None:
+                terms = terms_of[key] = content_terms(*key)
+        out.append(terms)
+    return out
+
+
+def _load_facts(
     kind: str,
     table: pa.Table,
     canonical: Mapping[str, str],
-    known_terms: Mapping[str, frozenset[str]] | None = None,
-) -> list[Fact]:
-    """The rows of one fact table as ``Fact`` records, sorted by a row-order-free key.
+    known: Sequence[frozenset[str] | None] | None,
+) -> _Facts:
+    """The rows of one fact table as columns, sorted by fact_id (stable: row order breaks
+    ties), so grouping does not depend on row order."""
+    fact_ids = table.column("fact_id").to_pylist()
+    doc_ids = _shared_strings(table.column("doc_id"))
+    quotes = table.column("quote").to_pylist()
+    values, buckets = _value_keys(kind, table, quotes)
+    terms = _row_terms(table, quotes, known)
+    del quotes
+    columns = table.column_names
+    periods = table.column("period").to_pylist() if "period" in columns else [None] * len(fact_ids)
+    source_paths = _shared_strings(table.column("source_path"))
+    char_starts = table.column("char_start").to_pylist()
+    order = sorted(range(len(fact_ids)), key=fact_ids.__getitem__)
 
-    ``known_terms`` (from ``fact_terms``) saves recomputing each fact's context terms.
-    """
-    wanted = [c for c in (*_FACT_COLUMNS, *_VALUE_COLUMNS[kind]) if c in table.column_names]
-    columns = table.select(wanted).to_pydict()
-    terms_of: dict[tuple[str, str], frozenset[str]] = {}  # copied sentences are common
-    known = known_terms or {}
-    facts = []
-    for n in range(table.num_rows):
-        row = {name: values[n] for name, values in columns.items()}
-        value, bucket = value_key(kind, row)
-        key = (row["sentence"], row["quote"])
-        terms = known.get(row["fact_id"]) or terms_of.get(key)
-        if terms is None:
-            terms = terms_of[key] = content_terms(*key)
-        facts.append(
-            Fact(
-                kind=kind,
-                fact_id=row["fact_id"],
-                doc_id=row["doc_id"],
-                canonical=canonical.get(row["doc_id"], row["doc_id"]),
-                source_path=row["source_path"],
-                char_start=row["char_start"],
-                value=value,
-                bucket=bucket,
-                period=row.get("period"),
-                quote=row["quote"],
-                sentence=row["sentence"],
-                terms=terms,
-            )
-        )
-    return sorted(facts, key=lambda f: f.fact_id)
+    def ordered(column: Sequence[_T]) -> list[_T]:
+        return [column[i] for i in order]
+
+    return _Facts(
+        kind=kind,
+        row=order,
+        fact_id=ordered(fact_ids),
+        doc_id=ordered(doc_ids),
+        canonical=[canonical.get(d, d) for d in ordered(doc_ids)],
+        source_path=ordered(source_paths),
+        char_start=ordered(char_starts),
+        value=ordered(values),
+        bucket=ordered(buckets),
+        period=ordered(periods),
+        terms=ordered(terms),
+    )
+
+
+def _idf(df: Mapping[str, int], n: int) -> dict[str, float]:
+    return {t: math.log((1 + n) / (1 + k)) + 1.0 for t, k in df.items()}
 
 
 def idf_weights(facts: Iterable[Fact]) -> dict[str, float]:
@@ -237,12 +344,51 @@ def idf_weights(facts: Iterable[Fact]) -> dict[str, float]:
     df: Counter[str] = Counter()
     for _sentence, terms in sentences:
         df.update(terms)
-    n = len(sentences)
-    return {t: math.log((1 + n) / (1 + k)) + 1.0 for t, k in df.items()}
+    return _idf(df, len(sentences))
+
+
+def _corpus_idf(tables: Mapping[str, pa.Table], facts: Sequence[_Facts]) -> dict[str, float]:
+    """``idf_weights`` of the facts of ``tables`` (``facts``, in CLAIM_KINDS order).
+
+    The distinct (sentence, terms) pairs as pairs of numbers: sentences numbered by Arrow
+    (equal strings, one number; no Python string made), term sets by equality.
+    """
+    chunks = [c for f in facts for c in tables[f.kind].column("sentence").chunks]
+    encoded = pa.concat_arrays(chunks).dictionary_encode() if chunks else None
+    by_row = np.array([], np.int64)
+    if encoded is not None:
+        by_row = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy().astype(np.int64)
+    sentence_ids: list[npt.NDArray[np.int64]] = []
+    start = 0
+    for kind_facts in facts:  # each kind's rows, in the order of its facts
+        sentence_ids.append(by_row[start + np.array(kind_facts.row, np.int64)])
+        start += len(kind_facts.row)
+    set_ids: dict[frozenset[str], int] = {}
+    for kind_facts in facts:
+        for terms in kind_facts.terms:
+            set_ids.setdefault(terms, len(set_ids))
+    sets = list(set_ids)
+    term_ids = np.array([set_ids[t] for f in facts for t in f.terms], np.int64)
+    pairs = np.unique(np.concatenate([np.zeros(0, np.int64), *sentence_ids]) * len(sets) + term_ids)
+    times = np.bincount(pairs % max(len(sets), 1), minlength=len(sets)).tolist()
+    df: Counter[str] = Counter()
+    # sets in one pair (most): counted in C
+    df.update(chain.from_iterable(s for s, n in zip(sets, times, strict=True) if n == 1))
+    for terms, n in zip(sets, times, strict=True):
+        if n > 1:
+            for term in terms:
+                df[term] += n
+    return _idf(df, len(pairs))
+
+
+_ONES = repeat(1.0)  # idf.get's default, for map (an endless iterator: safe to share)
 
 
 def _weight(terms: Iterable[str], idf: Mapping[str, float]) -> float:
-    return sum(idf.get(t, 1.0) for t in terms)
+    # fsum, the exactly rounded sum: a set's iteration order follows the process's string
+    # hash seed, and a plain sum in that order could differ in its last bit from one run
+    # to the next and flip a threshold or a tie (claims changed between runs of one input)
+    return math.fsum(map(idf.get, terms, _ONES))
 
 
 def similarity(a: frozenset[str], b: frozenset[str], idf: Mapping[str, float]) -> float:
@@ -271,8 +417,7 @@ def prefix_terms(terms: frozenset[str], idf: Mapping[str, float]) -> list[str]:
     If the lighter set of a pair shares weight >= threshold * its own weight with the
     other, the shared terms cannot all lie outside the lighter set's prefix.
     """
-    total = _weight(terms, idf)
-    rest = total
+    rest = total = _weight(terms, idf)
     prefix = []
     for term in sorted(terms, key=lambda t: (-idf.get(t, 1.0), t)):
         if rest < SIMILARITY_THRESHOLD * total - 1e-9:
@@ -280,6 +425,22 @@ def prefix_terms(terms: frozenset[str], idf: Mapping[str, float]) -> list[str]:
         prefix.append(term)
         rest -= idf.get(term, 1.0)
     return prefix
+
+
+def _prefix_of(ordered: Sequence[str], total: float, idf: Mapping[str, float]) -> list[str]:
+    """``prefix_terms`` given the terms rarest first and their weight."""
+    # prefix_terms' loop (stop before a term when rest < limit, else take it and subtract
+    # its weight from rest) in C: the rests by the same subtractions in the same order,
+    # and the number of terms taken is the index of the first rest below the limit.
+    limit = SIMILARITY_THRESHOLD * total - 1e-9
+    rests = accumulate(map(idf.get, ordered, _ONES), operator.sub, initial=total)
+    taken = next(compress(count(), map(limit.__gt__, rests)), len(ordered))
+    return list(ordered[:taken])
+
+
+def _rarity_ranks(idf: Mapping[str, float]) -> dict[str, int]:
+    """Each term's place in ``prefix_terms``' order, so a set sorts by a dict lookup in C."""
+    return {t: n for n, t in enumerate(sorted(idf, key=lambda t: (-idf.get(t, 1.0), t)))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,10 +460,29 @@ class Context:
 
 def contexts(facts: Sequence[Fact]) -> list[Context]:
     """The facts grouped by (kind, bucket, value, terms), in order of their first fact."""
+    return _contexts((f.kind, f.bucket, f.value, f.terms) for f in facts)
+
+
+def _contexts(keys: Iterable[tuple[str, str, str, frozenset[str]]]) -> list[Context]:
+    """``contexts`` of the facts' (kind, bucket, value, terms)."""
     by_key: dict[tuple[str, str, str, frozenset[str]], list[int]] = {}
-    for i, fact in enumerate(facts):
-        by_key.setdefault((fact.kind, fact.bucket, fact.value, fact.terms), []).append(i)
+    for i, key in enumerate(keys):
+        found = by_key.get(key)
+        if found is None:
+            by_key[key] = [i]
+        else:
+            found.append(i)
     return [Context(k, b, v, t, tuple(m)) for (k, b, v, t), m in by_key.items()]
+
+
+def _file_under(index: dict[str, list[int]], keys: Iterable[str], leader: int) -> None:
+    """Append ``leader`` to the list of each key (setdefault would build a list per key)."""
+    for key in keys:
+        found = index.get(key)
+        if found is None:
+            index[key] = [leader]
+        else:
+            found.append(leader)
 
 
 class LeaderIndex:
@@ -329,22 +509,33 @@ class LeaderIndex:
         return found
 
     def add(self, leader: int, terms: frozenset[str]) -> None:
+        self.file(leader, terms, self._prefix(terms))
+
+    def file(self, leader: int, terms: frozenset[str], prefix: Iterable[str]) -> None:
+        """``add`` given the terms' prefix."""
         if not terms:
             self._empty.append(leader)
-        for term in terms:
-            self._by_term.setdefault(term, []).append(leader)
-        for term in self._prefix(terms):
-            self._by_prefix.setdefault(term, []).append(leader)
+        _file_under(self._by_term, terms, leader)
+        _file_under(self._by_prefix, prefix, leader)
 
     def candidates(self, terms: frozenset[str]) -> set[int]:
-        if not terms:
-            return set(self._empty)
         found: set[int] = set()
-        for term in self._prefix(terms):
-            found.update(self._by_term.get(term, ()))
-        for term in terms:
-            found.update(self._by_prefix.get(term, ()))
+        self.collect(found, terms, self._prefix(terms))
         return found
+
+    def collect(self, found: set[int], terms: frozenset[str], prefix: Iterable[str]) -> None:
+        """``candidates`` given the terms' prefix, added to ``found``."""
+        if not terms:
+            found.update(self._empty)
+            return
+        # all lists in one call, looked up by map: no Python step per term
+        found.update(
+            *map(self._by_term.get, prefix, _NO_LEADERS),
+            *map(self._by_prefix.get, terms, _NO_LEADERS),
+        )
+
+
+_NO_LEADERS: Iterator[list[int]] = repeat([])  # never mutated: a missing key's list
 
 
 def _index_keys(context: Context) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -365,27 +556,111 @@ def _index_keys(context: Context) -> tuple[list[tuple[str, str]], list[tuple[str
     return filed, [("=", value), *(("=", c) for c in containing), ("<", value)]
 
 
-def _best_leaders(
-    context: Context,
-    leaders: Sequence[tuple[Context, float]],
-    indexes: Sequence[LeaderIndex | None],
-    idf: Mapping[str, float],
-) -> list[int]:
-    """Claims (by number) whose leader the context may join, most similar first."""
-    weight = _weight(context.terms, idf)
-    scored = []
-    found: set[int] = set()
-    for index in indexes:
-        if index is not None:
-            found |= index.candidates(context.terms)
-    for claim in found:
-        leader, leader_weight = leaders[claim]
-        if context.kind == "dates" and not values_compatible("dates", context.value, leader.value):
-            continue
-        score = _overlap(context.terms, leader.terms, min(weight, leader_weight), idf)
-        if score >= SIMILARITY_THRESHOLD:
-            scored.append((-score, claim))
-    return [claim for _score, claim in sorted(scored)]
+class _Grouping:
+    """``group_facts``' state: claims so far, their leaders and the leader indexes."""
+
+    def __init__(self, idf: Mapping[str, float]) -> None:
+        self.idf = idf
+        # per claim number: its leader context's terms, value and terms' weight
+        self.leader_terms: list[frozenset[str]] = []
+        self.leader_values: list[str] = []
+        self.leader_weights: list[float] = []
+        self.members: list[list[int]] = []
+        self.docs: list[set[str]] = []
+        self.indexes: dict[tuple[str, str], LeaderIndex] = {}
+        self.ranks = _rarity_ranks(idf)
+        # by the set object (not equality): a set's weight is summed in its own order
+        self._prefixes: dict[int, tuple[frozenset[str], list[str]]] = {}
+
+    def prefix(self, terms: frozenset[str], weight: float) -> list[str]:
+        """``prefix_terms(terms, idf)`` given the terms' weight, memoised."""
+        found = self._prefixes.get(id(terms))
+        if found is None:
+            try:  # by rank: a lookup in C per term rather than a tuple key
+                ordered = sorted(terms, key=self.ranks.__getitem__)
+            except KeyError:  # a term the idf lacks (callers' own idf): the plain sort
+                ordered = sorted(terms, key=lambda t: (-self.idf.get(t, 1.0), t))
+            found = self._prefixes[id(terms)] = (terms, _prefix_of(ordered, weight, self.idf))
+        return found[1]
+
+    def best_leaders(
+        self, context: Context, weight: float, looked_up: Sequence[tuple[str, str]]
+    ) -> list[int]:
+        """Claims (by number) whose leader the context may join, most similar first."""
+        terms = context.terms
+        found: set[int] = set()
+        prefix = None
+        for key in looked_up:
+            index = self.indexes.get(key)
+            if index is not None:
+                if prefix is None:
+                    prefix = self.prefix(terms, weight)
+                index.collect(found, terms, prefix)
+        if not found:
+            return []
+        dates, value = context.kind == "dates", context.value
+        get = self.idf.get
+        leader_terms, leader_values = self.leader_terms, self.leader_values
+        leader_weights = self.leader_weights
+        scored = []
+        for claim in found:
+            if dates:
+                other = leader_values[claim]
+                if other != value and not values_compatible("dates", value, other):
+                    continue
+            # _overlap inlined (a call per candidate is much of its cost); same sum as _weight
+            smaller = leader_weights[claim]
+            if not smaller < weight:  # min(weight, leader's weight)
+                smaller = weight
+            if smaller == 0:
+                score = 1.0 if terms == leader_terms[claim] else 0.0
+            else:
+                score = math.fsum(map(get, terms & leader_terms[claim], _ONES)) / smaller
+            if score >= SIMILARITY_THRESHOLD:
+                scored.append((-score, claim))
+        scored.sort()
+        return [claim for _score, claim in scored]
+
+    def add(self, context: Context, doc_ids: Sequence[str]) -> None:
+        """Put the context's facts into claims (see ``group_facts``)."""
+        terms = context.terms
+        weight = _weight(terms, self.idf)
+        filed_under, looked_up = _index_keys(context)
+        matches = self.best_leaders(context, weight, looked_up)
+        own: list[int] = []  # claims this context leads (for a document repeating it)
+        docs, members = self.docs, self.members
+        for i in context.members:
+            doc = doc_ids[i]
+            for claim in matches:
+                if doc not in docs[claim]:
+                    break
+            else:
+                for claim in own:
+                    if doc not in docs[claim]:
+                        break
+                else:
+                    claim = self._new_claim(context, weight, filed_under)
+                    own.append(claim)
+            members[claim].append(i)
+            docs[claim].add(doc)
+
+    def _new_claim(
+        self, context: Context, weight: float, filed_under: Sequence[tuple[str, str]]
+    ) -> int:
+        """A claim led by the context, filed in its indexes."""
+        claim = len(self.members)
+        self.leader_terms.append(context.terms)
+        self.leader_values.append(context.value)
+        self.leader_weights.append(weight)
+        self.members.append([])
+        self.docs.append(set())
+        prefix = self.prefix(context.terms, weight)
+        for key in filed_under:
+            index = self.indexes.get(key)
+            if index is None:
+                index = self.indexes[key] = LeaderIndex(self.idf)
+            index.file(claim, context.terms, prefix)
+        return claim
 
 
 def group_facts(facts: Sequence[Fact], idf: Mapping[str, float]) -> list[list[int]]:
@@ -397,68 +672,101 @@ def group_facts(facts: Sequence[Fact], idf: Mapping[str, float]) -> list[list[in
     compared with leaders only, so a claim cannot drift by chaining away from its
     leader's sentence.
     """
-    leaders: list[tuple[Context, float]] = []  # per claim number, with its terms' weight
-    members: list[list[int]] = []
-    docs: list[set[str]] = []
-    indexes: dict[tuple[str, str], LeaderIndex] = {}
-    for context in contexts(facts):
-        filed_under, looked_up = _index_keys(context)
-        matches = _best_leaders(context, leaders, [indexes.get(k) for k in looked_up], idf)
-        own: list[int] = []  # claims this context leads (for a document repeating it)
-        for i in context.members:
-            doc = facts[i].doc_id
-            claim = next((c for c in (*matches, *own) if doc not in docs[c]), None)
-            if claim is None:
-                claim = len(leaders)
-                leaders.append((context, _weight(context.terms, idf)))
-                members.append([])
-                docs.append(set())
-                own.append(claim)
-                for key in filed_under:
-                    indexes.setdefault(key, LeaderIndex(idf)).add(claim, context.terms)
-            members[claim].append(i)
-            docs[claim].add(doc)
-    return members
+    return _group(contexts(facts), [f.doc_id for f in facts], idf)
 
 
-def _representative(members: Sequence[Fact]) -> Fact:
+def _group(
+    found: Iterable[Context], doc_ids: Sequence[str], idf: Mapping[str, float]
+) -> list[list[int]]:
+    """``group_facts`` given the facts' contexts and documents."""
+    grouping = _Grouping(idf)
+    for context in found:
+        grouping.add(context, doc_ids)
+    return grouping.members
+
+
+def _representative(facts: _Facts, group: Sequence[int]) -> int:
     """The fact a claim is shown by: from an original (not a copy), most precise, first."""
+    if len(group) == 1:
+        return group[0]
+    doc_id, canonical, value = facts.doc_id, facts.canonical, facts.value
+    source_path, char_start = facts.source_path, facts.char_start
     return min(
-        members,
-        key=lambda f: (f.doc_id != f.canonical, -len(f.value), f.source_path, f.char_start),
+        group,
+        key=lambda i: (doc_id[i] != canonical[i], -len(value[i]), source_path[i], char_start[i]),
     )
 
 
-def claim_rows(
-    facts: Sequence[Fact], groups: Sequence[Sequence[int]], published: Mapping[str, str | None]
-) -> tuple[list[dict[str, object]], dict[str, str]]:
-    """Claims table rows and the claim_id of every fact."""
-    rows: list[dict[str, object]] = []
-    claim_of: dict[str, str] = {}
-    for group in groups:
-        members = [facts[i] for i in group]
-        rep = _representative(members)
-        claim_id = "clm_" + short_hash("claim", rep.kind, rep.value, rep.fact_id, length=20)
-        dates = sorted(d for d in (published.get(f.doc_id) for f in members) if d)
-        rows.append(
-            {
-                "claim_id": claim_id,
-                "kind": rep.kind,
-                "value": rep.value,
-                "period": rep.period,
-                "quote": rep.quote,
-                "sentence": rep.sentence,
-                "n_facts": len(members),
-                "n_documents": len({f.doc_id for f in members}),
-                "n_independent_sources": len({f.canonical for f in members}),
-                "first_published": dates[0] if dates else None,
-                "latest_published": dates[-1] if dates else None,
-                "doc_ids": sorted({f.doc_id for f in members}),
-                "fact_ids": sorted(f.fact_id for f in members),
-            }
-        )
-        claim_of.update((f.fact_id, claim_id) for f in members)
-    return rows, claim_of
+def _claims(
+    facts: _Facts,
+    groups: Sequence[Sequence[int]],
+    table: pa.Table,
+    published: Mapping[str, str | None],
+    columns: dict[str, list[object]],
+    claim_of: dict[str, str],
+) -> None:
+    """Append the claims of one kind to ``columns`` (claims table columns) and the claim_id
+    of each of their facts to ``claim_of``."""
+    reps = [_representative(facts, group) for group in groups]
+    # quote and sentence of the representatives only, fetched from the table by row
+    rows = pa.array([facts.row[r] for r in reps], pa.int64())
+    quotes = table.column("quote").take(rows).to_pylist()
+    sentences = table.column("sentence").take(rows).to_pylist()
+    fact_id, doc_id, canonical = facts.fact_id, facts.doc_id, facts.canonical
+    append = {name: columns[name].append for name in _CLAIM_COLUMNS}
+    for group, rep, quote, sentence in zip(groups, reps, quotes, sentences, strict=True):
+        value = facts.value[rep]
+        claim_id = "clm_" + short_hash("claim", facts.kind, value, fact_id[rep], length=20)
+        dates = sorted(d for d in (published.get(doc_id[i]) for i in group) if d)
+        docs = {doc_id[i] for i in group}
+        append["claim_id"](claim_id)
+        append["kind"](facts.kind)
+        append["value"](value)
+        append["period"](facts.period[rep])
+        append["quote"](quote)
+        append["sentence"](sentence)
+        append["n_facts"](len(group))
+        append["n_documents"](len(docs))
+        append["n_independent_sources"](len({canonical[i] for i in group}))
+        append["first_published"](dates[0] if dates else None)
+        append["latest_published"](dates[-1] if dates else None)
+        append["doc_ids"](sorted(docs))
+        append["fact_ids"](sorted([fact_id[i] for i in group]))
+        claim_of.update((fact_id[i], claim_id) for i in group)
+
+
+_CLAIM_COLUMNS = (
+    "claim_id",
+    "kind",
+    "value",
+    "period",
+    "quote",
+    "sentence",
+    "n_facts",
+    "n_documents",
+    "n_independent_sources",
+    "first_published",
+    "latest_published",
+    "doc_ids",
+    "fact_ids",
+)
+
+
+def _claims_table(columns: Mapping[str, list[object]]) -> pa.Table:
+    """The claims table of ``_claims``' columns, sorted by claim_id, as
+    ``to_arrow("claims", sorted(rows, key=claim_id))`` makes it (a stable sort; a column the
+    schema has and the rows lack is null)."""
+    ids: list[str] = columns["claim_id"]  # type: ignore[assignment]
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    schema = TABLES["claims"].schema
+    nulls = [None] * len(ids)
+    return pa.Table.from_pydict(
+        {
+            name: [columns[name][i] for i in order] if name in columns else nulls
+            for name in schema.names
+        },
+        schema=schema,
+    )
 
 
 def _set_column(name: str, table: pa.Table, column: str, values: list[object]) -> pa.Table:
@@ -472,11 +780,13 @@ def _set_column(name: str, table: pa.Table, column: str, values: list[object]) -
 
 def entity_document_counts(entities: pa.Table) -> list[int]:
     """For each entity row: how many documents mention its entity_id."""
-    ids = entities.column("entity_id").to_pylist()
-    docs: dict[str, set[str]] = {}
-    for entity, doc in zip(ids, entities.column("doc_id").to_pylist(), strict=True):
-        docs.setdefault(entity, set()).add(doc)
-    return [len(docs[e]) for e in ids]
+    # distinct (entity, document) pairs, then pairs per entity, in Arrow (no Python strings)
+    pairs = pa.table([entities.column("entity_id"), entities.column("doc_id")], ["e", "d"])
+    distinct = pairs.group_by(["e", "d"]).aggregate([])
+    per_entity = distinct.group_by("e").aggregate([("d", "count", pc.CountOptions("all"))])
+    where = pc.index_in(entities.column("entity_id"), value_set=per_entity.column("e"))
+    counts: list[int] = per_entity.column("d_count").take(where).to_pylist()
+    return counts
 
 
 def build_claims(
@@ -495,16 +805,24 @@ def build_claims(
             strict=True,
         )
     )
-    known = terms_by_fact(terms) if terms is not None else None
-    facts_by_kind = {kind: load_facts(kind, tables[kind], canonical, known) for kind in CLAIM_KINDS}
-    del known
-    idf = idf_weights(f for facts in facts_by_kind.values() for f in facts)
-    rows: list[dict[str, object]] = []
+    sets = _term_sets(terms.column("terms")) if terms is not None else None
+    facts = []
+    for kind in CLAIM_KINDS:
+        table = tables[kind]
+        known = None
+        if terms is not None and sets is not None:
+            known = _known_terms(terms, sets, table.column("fact_id"))
+        facts.append(_load_facts(kind, table, canonical, known))
+        del known
+    del sets
+    idf = _corpus_idf(tables, facts)
+    columns: dict[str, list[object]] = {name: [] for name in _CLAIM_COLUMNS}
     claim_of: dict[str, str] = {}
-    for facts in facts_by_kind.values():
-        kind_rows, kind_claims = claim_rows(facts, group_facts(facts, idf), published)
-        rows += kind_rows
-        claim_of.update(kind_claims)
+    for kind_facts in facts:
+        keys = zip(repeat(kind_facts.kind), kind_facts.bucket, kind_facts.value, kind_facts.terms)
+        groups = _group(_contexts(keys), kind_facts.doc_id, idf)
+        _claims(kind_facts, groups, tables[kind_facts.kind], published, columns, claim_of)
+    del facts
     out = {
         kind: _set_column(
             kind,
@@ -518,5 +836,5 @@ def build_claims(
     out["entities"] = _set_column(
         "entities", entities, "n_documents", list(entity_document_counts(entities))
     )
-    out["claims"] = to_arrow("claims", sorted(rows, key=lambda r: str(r["claim_id"])))
+    out["claims"] = _claims_table(columns)
     return out
