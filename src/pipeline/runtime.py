@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 from pathlib import Path
@@ -47,3 +48,20 @@ def use_arrow_pool_default() -> None:
     import pyarrow as pa
 
     pa.set_memory_pool(pa.system_memory_pool())
+
+
+def return_freed_memory() -> None:
+    """Give memory a finished stage freed back to the operating system.
+
+    glibc keeps freed small and medium blocks in its heap, so a process that ran one
+    heavy stage starts the next one holding that stage's peak (20,000 documents: the
+    publish step peaked 500 MB above what it needed). No-op where there is no glibc.
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)

@@ -42,12 +42,14 @@ from pipeline.publish.release import (
     MANIFEST,
     RELEASES,
     STAGING,
+    FolderTables,
     latest_version,
     publish,
     write_json,
     write_table,
 )
 from pipeline.resources import load_yaml
+from pipeline.runtime import return_freed_memory
 from pipeline.schemas import CLAIM_KINDS, CONTRACT_VERSION, FACT_TABLES, TABLES, batch_schema
 from pipeline.validate import ValidationReport, validate_release
 from pipeline.validate.accuracy import GoldGate
@@ -553,6 +555,7 @@ def stage_assembled(plan: RunPlan, version: str, batch_dirs: Sequence[Path]) -> 
             name: write_table(_sorted(name, tables.pop(name)), staged / f"{name}.parquet")
             for name in TABLES
         }
+    return_freed_memory()
     return _staged(plan, version, staged, described)
 
 
@@ -597,7 +600,9 @@ def manifest(
 
 def validate_staged(plan: RunPlan, staged: Path) -> ValidationReport:
     """Suites, corpus assertions (against the parent in the manifest) and the accuracy gate."""
-    return validate_release(staged, plan.expectations_dir, staged / "validation", gold=plan.gold)
+    report = validate_release(staged, plan.expectations_dir, staged / "validation", gold=plan.gold)
+    return_freed_memory()
+    return report
 
 
 def finish_release(plan: RunPlan, staged: Path, report: ValidationReport) -> Path:
@@ -607,7 +612,7 @@ def finish_release(plan: RunPlan, staged: Path, report: ValidationReport) -> Pat
     version = data["version"]
     parent = data["parent_version"]
     parent_dir = plan.output_dir / RELEASES / parent if parent else None
-    tables = {name: pq.read_table(staged / f"{name}.parquet") for name in TABLES}
+    tables = FolderTables(staged, list(TABLES))
     write_json(staged / MANIFEST, data)
     write_release_docs(staged, data, parent_dir, tables)
     check_inputs_unchanged(plan.input_dir, plan.inputs, tables, plan.work_dir)

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -14,6 +15,7 @@ from pipeline.plan import make_plan
 from pipeline.publish.release import (
     LATEST,
     RELEASES,
+    FolderTables,
     keep_failed,
     latest_version,
     list_releases,
@@ -138,3 +140,15 @@ def test_versions_are_unique_and_sortable(tmp_path: Path, count: int) -> None:
         names.append(name)
     assert names[0] == "20260102T030405Z-abcdef01"
     assert len(set(names)) == count and sorted(names) == names
+
+
+def test_folder_tables_read_each_table_when_asked_and_keep_none(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"x": [1]}), tmp_path / "a.parquet")
+    tables = FolderTables(tmp_path, ["a", "b"])
+    assert list(tables) == ["a", "b"] and len(tables) == 2 and "b" in tables
+    assert tables["a"].column("x").to_pylist() == [1]
+    pq.write_table(pa.table({"x": [2]}), tmp_path / "a.parquet")
+    assert tables["a"].column("x").to_pylist() == [2]  # read again, not kept
+    assert tables.get("c") is None and "c" not in tables
+    with pytest.raises(FileNotFoundError):
+        tables["b"]  # a named table that is missing is an error, not an empty table

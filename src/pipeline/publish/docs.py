@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,10 @@ from pipeline.publish.release import write_json
 
 
 def write_release_docs(
-    staged: Path, manifest: dict[str, Any], parent_dir: Path | None, tables: dict[str, pa.Table]
+    staged: Path,
+    manifest: dict[str, Any],
+    parent_dir: Path | None,
+    tables: Mapping[str, pa.Table],
 ) -> None:
     """Write every descriptive file of a validated release into its staging folder."""
     version, parent = manifest["version"], manifest["parent_version"]

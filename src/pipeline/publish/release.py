@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,29 @@ FAILED = "failed"
 LATEST = "LATEST"
 MANIFEST = "manifest.json"
 TRASH = ".trash"  # releases being deleted by gc (renamed here first, then removed)
+
+
+class FolderTables(Mapping[str, pa.Table]):
+    """The Parquet tables ``names`` of a release folder, each read when asked for and not
+    kept: code that goes table by table then holds one table at a time, not the release."""
+
+    def __init__(self, folder: Path, names: Sequence[str]) -> None:
+        self._folder = folder
+        self._names = tuple(names)
+
+    def __getitem__(self, name: str) -> pa.Table:
+        if name not in self._names:
+            raise KeyError(name)
+        return pq.read_table(self._folder / f"{name}.parquet")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def new_version(output: Path, now: dt.datetime, run_fp: str) -> str:
