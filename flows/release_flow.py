@@ -22,6 +22,7 @@ from pipeline.publish.summary import run_summary
 from pipeline.settings import Settings
 from pipeline.stages import RunPlan
 from pipeline.validate import ValidationReport
+from pipeline.validate.run import import_gx_in_background
 
 R = TypeVar("R")
 
@@ -119,6 +120,7 @@ def release_flow(
         )
         version = new_version(plan.output_dir, dt.datetime.now(dt.UTC), plan.run_fingerprint)
         batches = plan.batches()
+    import_gx_in_background()
     # Batch bodies always run in worker processes: there they run in a main thread, where
     # the per-document time limit (a signal) works; more than one only pays with batches
     # to share out (spawning costs about a second a worker). On a Dask task runner
