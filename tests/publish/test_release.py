@@ -21,6 +21,7 @@ from pipeline.publish.release import (
     list_releases,
     new_version,
     sha256_file,
+    table_columns,
     up_to_date,
 )
 from pipeline.schemas import TABLES
@@ -152,3 +153,14 @@ def test_folder_tables_read_each_table_when_asked_and_keep_none(tmp_path: Path) 
     assert tables.get("c") is None and "c" not in tables
     with pytest.raises(FileNotFoundError):
         tables["b"]  # a named table that is missing is an error, not an empty table
+
+
+def test_table_columns_read_only_the_wanted_columns_of_a_folder(tmp_path: Path) -> None:
+    table = pa.table({"x": [1, 2], "big": ["a" * 100, "b" * 100]})
+    pq.write_table(table, tmp_path / "a.parquet")
+    in_folder = table_columns(FolderTables(tmp_path, ["a"]), "a", ["x", "missing"])
+    in_memory = table_columns({"a": table}, "a", ["x", "missing"])
+    assert in_folder is not None and in_folder.column_names == ["x"]
+    assert in_memory is not None and in_memory.equals(in_folder)
+    assert table_columns(FolderTables(tmp_path, ["a"]), "b", ["x"]) is None
+    assert table_columns({"a": table}, "b", ["x"]) is None

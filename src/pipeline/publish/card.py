@@ -116,10 +116,21 @@ def render(version: str, manifest: dict[str, Any], documents: pa.Table) -> str:
     return "\n".join(lines)
 
 
+# What the card shows of each document.
+SOURCE_COLUMNS = (
+    "doc_id",
+    "source_path",
+    "title",
+    "publisher",
+    "published_date",
+    "source_url",
+    "duplicate_of",
+)
+
+
 def _sources(documents: pa.Table) -> list[str]:
     """One row per document: path, title, publisher, date, URL, and which it copies."""
-    columns = ["doc_id", "source_path", "title", "publisher", "published_date", "source_url"]
-    frame = documents.select([*columns, "duplicate_of"]).to_pandas()
+    frame = documents.select(list(SOURCE_COLUMNS)).to_pandas()
     paths = dict(zip(frame["doc_id"], frame["source_path"], strict=True))
     lines = [
         "## Sources",

@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from pipeline.publish import card, changelog, report_html
 from pipeline.publish.datapackage import datapackage
-from pipeline.publish.release import write_json
+from pipeline.publish.release import table_columns, write_json
 
 
 def write_release_docs(
@@ -24,7 +24,10 @@ def write_release_docs(
     (staged / "CHANGELOG.md").write_text(
         changelog.release_changelog(manifest, parent_dir if parent else None, tables), "utf-8"
     )
-    (staged / "README.md").write_text(card.render(version, manifest, tables["documents"]), "utf-8")
+    documents = table_columns(tables, "documents", card.SOURCE_COLUMNS)
+    if documents is None:
+        raise KeyError("documents")
+    (staged / "README.md").write_text(card.render(version, manifest, documents), "utf-8")
     write_json(
         staged / "datapackage.json",
         datapackage(version, manifest["tables"], created=manifest.get("created_at")),

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from pipeline.ingest.readers import discover
 from pipeline.publish.fingerprint import InputRecord, hash_input
+from pipeline.publish.release import table_columns
 
 # Tables that record the hash of the bytes each input had when it was read.
 _READ_HASH_TABLES = ("documents", "quarantine")
@@ -53,9 +54,10 @@ def changed_inputs(
     expected = {r.path: r.sha256 for r in scanned}
     misread = False
     for name in _READ_HASH_TABLES:
-        if name not in tables:
+        table = table_columns(tables, name, ["source_path", "content_sha256"])
+        if table is None:
             continue
-        read = tables[name].select(["source_path", "content_sha256"]).to_pylist()
+        read = table.select(["source_path", "content_sha256"]).to_pylist()
         for row in read:
             path, digest = row["source_path"], row["content_sha256"]
             if digest is not None and path in expected and expected[path] != digest:

@@ -33,9 +33,17 @@ class FolderTables(Mapping[str, pa.Table]):
         self._names = tuple(names)
 
     def __getitem__(self, name: str) -> pa.Table:
+        return self.columns(name, None)
+
+    def columns(self, name: str, wanted: Sequence[str] | None) -> pa.Table:
+        """Table ``name`` with only those of ``wanted`` it has (all columns for None)."""
         if name not in self._names:
             raise KeyError(name)
-        return pq.read_table(self._folder / f"{name}.parquet")
+        path = self._folder / f"{name}.parquet"
+        if wanted is not None:
+            present = set(pq.read_schema(path).names)
+            wanted = [c for c in wanted if c in present]
+        return pq.read_table(path, columns=wanted)
 
     def __contains__(self, name: object) -> bool:
         return name in self._names
@@ -45,6 +53,22 @@ class FolderTables(Mapping[str, pa.Table]):
 
     def __len__(self) -> int:
         return len(self._names)
+
+
+def table_columns(
+    tables: Mapping[str, pa.Table], name: str, wanted: Sequence[str]
+) -> pa.Table | None:
+    """Table ``name`` with only those of ``wanted`` it has; None when there is no such table.
+
+    From a release folder only those columns are read (``documents.source_text`` alone
+    can be most of a release).
+    """
+    if isinstance(tables, FolderTables):
+        return tables.columns(name, wanted) if name in tables else None
+    table = tables.get(name)
+    if table is None:
+        return None
+    return table.select([c for c in wanted if c in table.column_names])
 
 
 def new_version(output: Path, now: dt.datetime, run_fp: str) -> str:

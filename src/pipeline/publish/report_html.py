@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from pipeline.publish.release import table_columns
 from pipeline.schemas import FLOW_STAGES, TABLES, empty_table
 
 # Lists of files (duplicate documents, quarantined inputs) stop here: the page is a
@@ -95,7 +96,7 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 def _frames(tables: Mapping[str, pa.Table]) -> dict[str, pd.DataFrame]:
     frames = {}
     for name, columns in _COLUMNS.items():
-        table = tables.get(name)
+        table = table_columns(tables, name, columns)
         if table is None:  # a partial set of tables (tests, a damaged release): empty
             table = empty_table(name)
         frames[name] = table.select(list(columns)).to_pandas()
