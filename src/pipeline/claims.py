@@ -569,19 +569,18 @@ class _Grouping:
         self.docs: list[set[str]] = []
         self.indexes: dict[tuple[str, str], LeaderIndex] = {}
         self.ranks = _rarity_ranks(idf)
-        # by the set object (not equality): a set's weight is summed in its own order
-        self._prefixes: dict[int, tuple[frozenset[str], list[str]]] = {}
+        self._prefixes: dict[frozenset[str], list[str]] = {}
 
     def prefix(self, terms: frozenset[str], weight: float) -> list[str]:
         """``prefix_terms(terms, idf)`` given the terms' weight, memoised."""
-        found = self._prefixes.get(id(terms))
+        found = self._prefixes.get(terms)
         if found is None:
             try:  # by rank: a lookup in C per term rather than a tuple key
                 ordered = sorted(terms, key=self.ranks.__getitem__)
             except KeyError:  # a term the idf lacks (callers' own idf): the plain sort
                 ordered = sorted(terms, key=lambda t: (-self.idf.get(t, 1.0), t))
-            found = self._prefixes[id(terms)] = (terms, _prefix_of(ordered, weight, self.idf))
-        return found[1]
+            found = self._prefixes[terms] = _prefix_of(ordered, weight, self.idf)
+        return found
 
     def best_leaders(
         self, context: Context, weight: float, looked_up: Sequence[tuple[str, str]]
@@ -713,7 +712,7 @@ def _claims(
     quotes = table.column("quote").take(rows).to_pylist()
     sentences = table.column("sentence").take(rows).to_pylist()
     fact_id, doc_id, canonical = facts.fact_id, facts.doc_id, facts.canonical
-    append = {name: columns[name].append for name in _CLAIM_COLUMNS}
+    append = {name: columns[name].append for name in TABLES["claims"].column_names}
     for group, rep, quote, sentence in zip(groups, reps, quotes, sentences, strict=True):
         value = facts.value[rep]
         claim_id = "clm_" + short_hash("claim", facts.kind, value, fact_id[rep], length=20)
@@ -735,37 +734,14 @@ def _claims(
         claim_of.update((fact_id[i], claim_id) for i in group)
 
 
-_CLAIM_COLUMNS = (
-    "claim_id",
-    "kind",
-    "value",
-    "period",
-    "quote",
-    "sentence",
-    "n_facts",
-    "n_documents",
-    "n_independent_sources",
-    "first_published",
-    "latest_published",
-    "doc_ids",
-    "fact_ids",
-)
-
-
 def _claims_table(columns: Mapping[str, list[object]]) -> pa.Table:
-    """The claims table of ``_claims``' columns, sorted by claim_id, as
-    ``to_arrow("claims", sorted(rows, key=claim_id))`` makes it (a stable sort; a column the
-    schema has and the rows lack is null)."""
+    """The claims table of ``_claims``' columns (one per schema column), sorted by
+    claim_id, as ``to_arrow("claims", sorted(rows, key=claim_id))`` makes it."""
     ids: list[str] = columns["claim_id"]  # type: ignore[assignment]
     order = sorted(range(len(ids)), key=ids.__getitem__)
     schema = TABLES["claims"].schema
-    nulls = [None] * len(ids)
     return pa.Table.from_pydict(
-        {
-            name: [columns[name][i] for i in order] if name in columns else nulls
-            for name in schema.names
-        },
-        schema=schema,
+        {name: [columns[name][i] for i in order] for name in schema.names}, schema=schema
     )
 
 
@@ -816,7 +792,7 @@ def build_claims(
         del known
     del sets
     idf = _corpus_idf(tables, facts)
-    columns: dict[str, list[object]] = {name: [] for name in _CLAIM_COLUMNS}
+    columns: dict[str, list[object]] = {name: [] for name in TABLES["claims"].column_names}
     claim_of: dict[str, str] = {}
     for kind_facts in facts:
         keys = zip(repeat(kind_facts.kind), kind_facts.bucket, kind_facts.value, kind_facts.terms)
