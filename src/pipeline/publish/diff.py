@@ -61,9 +61,8 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from pipeline.publish.release import read_manifest
+from pipeline.publish.release import read_columns, read_manifest
 from pipeline.schemas import ASSEMBLED_COLUMNS, FACT_TABLES, MANIFEST_INPUTS, TABLES
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
@@ -127,10 +126,7 @@ def side_from_dir(release_dir: Path) -> Side:
         path = release_dir / f"{name}.parquet"
         if not path.is_file():
             return None
-        if columns is None:
-            return pq.read_table(path)
-        names = set(pq.read_schema(path).names)
-        return pq.read_table(path, columns=[c for c in columns if c in names])
+        return read_columns(path, columns)
 
     return Side(read_manifest(release_dir), load)
 

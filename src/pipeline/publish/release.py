@@ -24,6 +24,14 @@ MANIFEST = "manifest.json"
 TRASH = ".trash"  # releases being deleted by gc (renamed here first, then removed)
 
 
+def read_columns(path: Path, wanted: Sequence[str] | None) -> pa.Table:
+    """A Parquet file with only those of ``wanted`` it has (all columns for None)."""
+    if wanted is not None:
+        present = set(pq.read_schema(path).names)
+        wanted = [c for c in wanted if c in present]
+    return pq.read_table(path, columns=wanted)
+
+
 class FolderTables(Mapping[str, pa.Table]):
     """The Parquet tables ``names`` of a release folder, each read when asked for and not
     kept: code that goes table by table then holds one table at a time, not the release."""
@@ -39,11 +47,7 @@ class FolderTables(Mapping[str, pa.Table]):
         """Table ``name`` with only those of ``wanted`` it has (all columns for None)."""
         if name not in self._names:
             raise KeyError(name)
-        path = self._folder / f"{name}.parquet"
-        if wanted is not None:
-            present = set(pq.read_schema(path).names)
-            wanted = [c for c in wanted if c in present]
-        return pq.read_table(path, columns=wanted)
+        return read_columns(self._folder / f"{name}.parquet", wanted)
 
     def __contains__(self, name: object) -> bool:
         return name in self._names

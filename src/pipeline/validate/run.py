@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.publish.release import MANIFEST, RELEASES
+from pipeline.publish.release import MANIFEST, RELEASES, read_columns
 from pipeline.schemas import TABLES
 from pipeline.validate.accuracy import ACCURACY_SUITE, GoldGate, accuracy_outcome
 from pipeline.validate.assertions import (
@@ -55,10 +55,7 @@ def read_table(
 ) -> tuple[pa.Table | None, str | None]:
     """A Parquet table (only those of ``columns`` it has), or the reason it cannot be read."""
     try:
-        if columns is not None:
-            present = set(pq.read_schema(path).names)
-            columns = [c for c in columns if c in present]
-        return pq.read_table(path, columns=columns), None
+        return read_columns(path, columns), None
     except (OSError, pa.ArrowException) as exc:
         return None, f"cannot read {path.name}: {exc}"
 
