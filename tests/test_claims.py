@@ -27,6 +27,7 @@ from pipeline.plan import make_plan
 from pipeline.schemas import TABLES, to_arrow
 from pipeline.settings import Settings
 from pipeline.stages import assemble, count_short_lines, process_batch, repeated_from_counts
+from tests.claims_reference import plain_groups
 from tests.conftest import SEEDS
 
 Row = dict[str, Any]
@@ -306,33 +307,6 @@ def test_prefix_filtering_finds_every_leader_a_full_comparison_finds() -> None:
             assert reaching <= index.candidates(probe.terms)
 
 
-def _exhaustive_groups(facts: Sequence[Fact], idf: dict[str, float]) -> list[list[int]]:
-    """``group_facts`` without indexes: every context compared with every leader."""
-    leaders: list[Any] = []
-    members: list[list[int]] = []
-    docs: list[set[str]] = []
-    for context in contexts(facts):
-        scored = sorted(
-            (-similarity(context.terms, leader.terms, idf), n)
-            for n, leader in enumerate(leaders)
-            if values_compatible(context.kind, context.value, leader.value)
-            and similarity(context.terms, leader.terms, idf) >= SIMILARITY_THRESHOLD
-        )
-        own: list[int] = []
-        for i in context.members:
-            matches = [n for _score, n in scored] + own
-            claim = next((c for c in matches if facts[i].doc_id not in docs[c]), None)
-            if claim is None:
-                claim = len(leaders)
-                leaders.append(context)
-                members.append([])
-                docs.append(set())
-                own.append(claim)
-            members[claim].append(i)
-            docs[claim].add(facts[i].doc_id)
-    return members
-
-
 def test_indexed_grouping_equals_comparing_with_every_leader() -> None:
     """The leader indexes (prefix terms; dates by compatible value) only skip leaders a
     context could not join."""
@@ -341,7 +315,7 @@ def test_indexed_grouping_equals_comparing_with_every_leader() -> None:
     for _ in range(30):
         facts = _random_date_facts(rng, 60, values)
         idf = idf_weights(facts)
-        assert group_facts(facts, idf) == _exhaustive_groups(facts, idf)
+        assert group_facts(facts, idf) == plain_groups(facts, idf)
 
 
 def test_groups_hold_one_fact_per_document_and_only_linkable_facts() -> None:

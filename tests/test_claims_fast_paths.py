@@ -20,17 +20,16 @@ from pipeline.claims import (
     Fact,
     build_claims,
     content_terms,
-    contexts,
     entity_document_counts,
     fact_terms,
     group_facts,
     idf_weights,
     prefix_terms,
     value_key,
-    values_compatible,
 )
 from pipeline.ids import short_hash
 from pipeline.schemas import CLAIM_KINDS, TABLES, batch_schema, to_arrow
+from tests.claims_reference import plain_groups, plain_weight
 
 Row = dict[str, Any]
 
@@ -51,12 +50,8 @@ _IDF = st.dictionaries(
 )
 
 
-def _plain_weight(terms: Sequence[str] | frozenset[str], idf: Mapping[str, float]) -> float:
-    return math.fsum(idf.get(t, 1.0) for t in terms)
-
-
 def _plain_prefix(terms: frozenset[str], idf: Mapping[str, float]) -> list[str]:
-    total = _plain_weight(terms, idf)
+    total = plain_weight(terms, idf)
     rest = total
     prefix = []
     for term in sorted(terms, key=lambda t: (-idf.get(t, 1.0), t)):
@@ -85,7 +80,7 @@ def test_weights_do_not_depend_on_the_order_of_the_terms(
 def test_weights_are_the_exact_sums_bit_for_bit(
     terms: frozenset[str], idf: dict[str, float]
 ) -> None:
-    got, expected = claims._weight(terms, idf), _plain_weight(terms, idf)
+    got, expected = claims._weight(terms, idf), plain_weight(terms, idf)
     assert (type(got), float(got).hex()) == (type(expected), float(expected).hex())
 
 
@@ -116,52 +111,11 @@ _FACTS = st.lists(
 ).map(lambda rows: [_fact(k, n, d, s, q, v) for n, (k, d, s, q, v) in enumerate(rows)])
 
 
-def _plain_groups(facts: Sequence[Fact], idf: Mapping[str, float]) -> list[list[int]]:
-    """Leader clustering comparing each context with every leader (no index, no inlining)."""
-
-    def score(a: frozenset[str], b: frozenset[str]) -> float:
-        smaller = min(_plain_weight(a, idf), _plain_weight(b, idf))
-        if smaller == 0:
-            return 1.0 if a == b else 0.0
-        return _plain_weight(a & b, idf) / smaller
-
-    def linkable(context: Any, leader: Any) -> bool:
-        if "dates" in (context.kind, leader.kind):
-            return context.kind == leader.kind and values_compatible(
-                "dates", context.value, leader.value
-            )
-        return bool(context.bucket == leader.bucket)
-
-    leaders: list[Any] = []
-    members: list[list[int]] = []
-    docs: list[set[str]] = []
-    for context in contexts(facts):
-        scored = sorted(
-            (-score(context.terms, leader.terms), n)
-            for n, leader in enumerate(leaders)
-            if linkable(context, leader)
-            and score(context.terms, leader.terms) >= SIMILARITY_THRESHOLD
-        )
-        own: list[int] = []
-        for i in context.members:
-            matches = [n for _score, n in scored] + own
-            claim = next((c for c in matches if facts[i].doc_id not in docs[c]), None)
-            if claim is None:
-                claim = len(leaders)
-                leaders.append(context)
-                members.append([])
-                docs.append(set())
-                own.append(claim)
-            members[claim].append(i)
-            docs[claim].add(facts[i].doc_id)
-    return members
-
-
 @settings(max_examples=200, deadline=None)
 @given(_FACTS)
 def test_grouping_is_the_plain_leader_clustering(facts: list[Fact]) -> None:
     idf = idf_weights(facts)
-    assert group_facts(facts, idf) == _plain_groups(facts, idf)
+    assert group_facts(facts, idf) == plain_groups(facts, idf)
 
 
 # --- build_claims against the plain formulation -------------------------------------------
@@ -224,7 +178,7 @@ def _plain_build_claims(tables: Mapping[str, pa.Table], terms: pa.Table | None) 
     rows: list[Row] = []
     claim_of: dict[str, str] = {}
     for facts in by_kind.values():
-        for group in _plain_groups(facts, idf):
+        for group in plain_groups(facts, idf):
             members = [facts[i] for i in group]
             rep = min(
                 members,
