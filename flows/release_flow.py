@@ -53,8 +53,8 @@ def process_batch(plan: RunPlan, paths: list[str], repeated: list[str]) -> Path:
 
 
 @task(cache_policy=NO_CACHE)
-def assemble_and_stage(plan: RunPlan, version: str, batch_dirs: list[Path]) -> Path:
-    return stages.stage_assembled(plan, version, batch_dirs)
+def assemble_and_stage(plan: RunPlan, version: str, batch_dirs: list[Path], isolated: bool) -> Path:
+    return stages.stage_assembled(plan, version, batch_dirs, isolated=isolated)
 
 
 @task(cache_policy=NO_CACHE)
@@ -134,7 +134,8 @@ def release_flow(
             futures = [process_batch.submit(plan, paths, repeated) for paths in batches]
             batch_dirs = _results(futures)
     with _timed(seconds, "assemble_dedup_claims"):
-        staged = assemble_and_stage(plan, version, batch_dirs)
+        # In a process of its own when processes are ours to start (not on a Dask worker).
+        staged = assemble_and_stage(plan, version, batch_dirs, process_pool)
     with _timed(seconds, "validate"):
         report = validate(plan, staged)
     with _timed(seconds, "publish"):

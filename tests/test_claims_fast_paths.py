@@ -28,7 +28,7 @@ from pipeline.claims import (
     value_key,
 )
 from pipeline.ids import short_hash
-from pipeline.schemas import CLAIM_KINDS, TABLES, batch_schema, to_arrow
+from pipeline.schemas import CLAIM_KINDS, TABLES, batch_schema, to_arrow, with_columns
 from tests.claims_reference import plain_groups, plain_weight
 
 Row = dict[str, Any]
@@ -207,13 +207,13 @@ def _plain_build_claims(tables: Mapping[str, pa.Table], terms: pa.Table | None) 
     out = {}
     for kind in CLAIM_KINDS:
         ids = [claim_of[f] for f in tables[kind].column("fact_id").to_pylist()]
-        out[kind] = claims._set_column(kind, tables[kind], "claim_id", ids)
+        out[kind] = with_columns(kind, tables[kind], {"claim_id": ids})
     ids = tables["entities"].column("entity_id").to_pylist()
     mentions: dict[str, set[str]] = {}
     for entity, doc in zip(ids, tables["entities"].column("doc_id").to_pylist(), strict=True):
         mentions.setdefault(entity, set()).add(doc)
     counts = [len(mentions[e]) for e in ids]
-    out["entities"] = claims._set_column("entities", tables["entities"], "n_documents", counts)
+    out["entities"] = with_columns("entities", tables["entities"], {"n_documents": counts})
     out["claims"] = to_arrow("claims", sorted(rows, key=lambda r: str(r["claim_id"])))
     return out
 

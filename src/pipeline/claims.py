@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 
 from pipeline.ids import short_hash
 from pipeline.resources import load_yaml
-from pipeline.schemas import CLAIM_KINDS, TABLES
+from pipeline.schemas import CLAIM_KINDS, TABLES, with_columns
 
 # Chosen on the seeds: the bicentennial "in 2026" (002) vs "on May 2, 2026" (004) scores
 # 0.42, while the nearest unrelated same-value pair (002's Fulbright "May 2026" vs
@@ -745,15 +745,6 @@ def _claims_table(columns: Mapping[str, list[object]]) -> pa.Table:
     )
 
 
-def _set_column(name: str, table: pa.Table, column: str, values: list[object]) -> pa.Table:
-    """``table`` with ``column`` (re)placed, in the declared column order."""
-    if column in table.column_names:
-        table = table.drop_columns([column])
-    field = TABLES[name].schema.field(column)
-    table = table.append_column(field, pa.array(values, type=field.type))
-    return table.select(TABLES[name].column_names)
-
-
 def entity_document_counts(entities: pa.Table) -> list[int]:
     """For each entity row: how many documents mention its entity_id."""
     # distinct (entity, document) pairs, then pairs per entity, in Arrow (no Python strings)
@@ -765,6 +756,16 @@ def entity_document_counts(entities: pa.Table) -> list[int]:
     return counts
 
 
+@dataclass(frozen=True)
+class ClaimMarks:
+    """What grouping decided, aligned with the rows it was given: each fact's claim_id
+    (per kind), each entity row's n_documents, and the claims table."""
+
+    claim_ids: dict[str, list[str]]
+    n_documents: list[int]
+    claims: pa.Table
+
+
 def build_claims(
     tables: Mapping[str, pa.Table], terms: pa.Table | None = None
 ) -> dict[str, pa.Table]:
@@ -772,6 +773,21 @@ def build_claims(
 
     ``terms``: the facts' ``fact_terms`` when the batches computed them.
     """
+    marks = claim_marks(tables, terms)
+    out = {
+        kind: with_columns(kind, tables[kind], {"claim_id": marks.claim_ids[kind]})
+        for kind in CLAIM_KINDS
+    }
+    out["entities"] = with_columns(
+        "entities", tables["entities"], {"n_documents": marks.n_documents}
+    )
+    out["claims"] = marks.claims
+    return out
+
+
+def claim_marks(tables: Mapping[str, pa.Table], terms: pa.Table | None = None) -> ClaimMarks:
+    """``build_claims``' decisions from the columns it reads (``CLAIM_COLUMNS`` of each
+    table: documents, the claim kinds and entities)."""
     documents = tables["documents"]
     canonical = _canonical_of(documents)
     published = dict(
@@ -799,18 +815,19 @@ def build_claims(
         groups = _group(_contexts(keys), kind_facts.doc_id, idf)
         _claims(kind_facts, groups, tables[kind_facts.kind], published, columns, claim_of)
     del facts
-    out = {
-        kind: _set_column(
-            kind,
-            tables[kind],
-            "claim_id",
-            [claim_of[f] for f in tables[kind].column("fact_id").to_pylist()],
-        )
-        for kind in CLAIM_KINDS
-    }
-    entities = tables["entities"]
-    out["entities"] = _set_column(
-        "entities", entities, "n_documents", list(entity_document_counts(entities))
+    return ClaimMarks(
+        claim_ids={
+            kind: [claim_of[f] for f in tables[kind].column("fact_id").to_pylist()]
+            for kind in CLAIM_KINDS
+        },
+        n_documents=entity_document_counts(tables["entities"]),
+        claims=_claims_table(columns),
     )
-    out["claims"] = _claims_table(columns)
-    return out
+
+
+# The columns claim_marks reads, per table.
+CLAIM_COLUMNS: dict[str, tuple[str, ...]] = {
+    "documents": ("doc_id", "duplicate_of", "published_date"),
+    **{kind: (*_FACT_COLUMNS, *_VALUE_COLUMNS[kind]) for kind in CLAIM_KINDS},
+    "entities": ("entity_id", "doc_id"),
+}

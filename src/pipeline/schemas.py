@@ -8,7 +8,9 @@ schema from data.
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -424,6 +426,21 @@ def batch_schema(name: str) -> pa.Schema:
     for column in ASSEMBLED_COLUMNS.get(name, ()):
         schema = schema.remove(schema.get_field_index(column))
     return schema
+
+
+def with_columns(name: str, table: pa.Table, values: Mapping[str, Sequence[Any]]) -> pa.Table:
+    """``table`` with ``values`` as these columns (added or replaced), typed as declared,
+    in the declared column order of table ``name``."""
+    schema = TABLES[name].schema
+    for column, data in values.items():
+        field = schema.field(column)
+        array = pa.array(data, type=field.type)
+        index = table.schema.get_field_index(column)
+        if index < 0:
+            table = table.append_column(field, array)
+        else:
+            table = table.set_column(index, field, array)
+    return table.select(schema.names)
 
 
 def empty_table(name: str) -> pa.Table:

@@ -24,13 +24,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import pipeline
-from pipeline import workers
+from pipeline import assembly, workers
 from pipeline.build import BATCH_TABLES, build_tables
-from pipeline.claims import build_claims, fact_terms
+from pipeline.claims import fact_terms
 from pipeline.clean.boilerplate import line_key
 from pipeline.clean.passages import base_text
 from pipeline.dedup.features import dedup_features
-from pipeline.dedup.near import mark_duplicates
 from pipeline.document import Document
 from pipeline.faults import crash_point
 from pipeline.ingest.readers import InputFile, discover, input_file, read_inputs
@@ -50,23 +49,15 @@ from pipeline.publish.release import (
 )
 from pipeline.resources import load_yaml
 from pipeline.runtime import return_freed_memory
-from pipeline.schemas import CLAIM_KINDS, CONTRACT_VERSION, FACT_TABLES, TABLES, batch_schema
+from pipeline.schemas import CLAIM_KINDS, CONTRACT_VERSION, TABLES, batch_schema
 from pipeline.validate import ValidationReport, validate_release
 from pipeline.validate.accuracy import GoldGate
 
 _SUCCESS = "_SUCCESS"
 HASH_CACHE = "input_hashes.parquet"  # under the work folder: see publish.hashcache
 _SIGNATURES = "chrome_signatures.parquet"  # per document: see chrome_signature
-_FEATURES = "dedup_features.parquet"  # per document: see dedup.features
-_TERMS = "fact_terms.parquet"  # per fact: context terms for claims (see claims.fact_terms)
-_SORT_KEYS: dict[str, list[str]] = {
-    "documents": ["source_path"],
-    "passages": ["doc_id", "ordinal"],
-    "quarantine": ["source_path"],
-    "duplicates": ["level", "id"],
-    "claims": ["kind", "value", "claim_id"],
-    **{name: ["source_path", "char_start", "char_end", "fact_id"] for name in FACT_TABLES},
-}
+_FEATURES = assembly.FEATURES_FILE
+_TERMS = assembly.TERMS_FILE
 
 
 class Inputs(Sequence[InputRecord]):
@@ -488,18 +479,6 @@ def _keep(
     )
 
 
-def _from_batches(batch_dirs: Sequence[Path], name: str) -> pa.Table | None:
-    """A per-batch side file of every batch, concatenated; None when any batch lacks it."""
-    files = [d / name for d in batch_dirs]
-    if not files or not all(f.is_file() for f in files):
-        return None
-    return pa.concat_tables([pq.read_table(f) for f in files])
-
-
-def _sorted(name: str, table: pa.Table) -> pa.Table:
-    return table.sort_by([(key, "ascending") for key in _SORT_KEYS[name]])
-
-
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector: assembly makes millions of small objects, none
@@ -517,46 +496,32 @@ def _gc_paused() -> Iterator[None]:
 def assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
     """Concatenate batches, mark duplicates, group facts into claims, order rows."""
     with _gc_paused():
-        tables = _assemble(batch_dirs)
-        # Sorting copies a table: each unsorted one is dropped as soon as its sorted copy
-        # exists, so the peak holds one table twice rather than all of them.
-        return {name: _sorted(name, tables.pop(name)) for name in TABLES}
+        return assembly.assemble(batch_dirs)
 
 
-def _assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
-    """``assemble`` without the ordering of rows."""
-    tables = {
-        name: pa.concat_tables(
-            [batch_schema(name).empty_table()]
-            + [pq.read_table(d / f"{name}.parquet", schema=batch_schema(name)) for d in batch_dirs]
-        )
-        for name in BATCH_TABLES
-    }
-    features = _from_batches(batch_dirs, _FEATURES)
-    documents, passages, duplicates = mark_duplicates(
-        tables["documents"], tables["passages"], features=features
-    )
-    tables.update(documents=documents, passages=passages, duplicates=duplicates)
-    # Claims count a copy as its original, so they need duplicate_of set first.
-    tables.update(build_claims(tables, _from_batches(batch_dirs, _TERMS)))
-    return tables
+def stage_assembled(
+    plan: RunPlan, version: str, batch_dirs: Sequence[Path], *, isolated: bool = False
+) -> Path:
+    """``assemble`` the batches into a fresh staging folder (as ``stage_release``), a
+    batch at a time: no whole table is held in memory (see ``pipeline.assembly``).
 
-
-def stage_assembled(plan: RunPlan, version: str, batch_dirs: Sequence[Path]) -> Path:
-    """``assemble`` the batches into a fresh staging folder (as ``stage_release``).
-
-    Each table is ordered, written and dropped in turn, so the sorted copies of all the
-    tables are never in memory together.
+    ``isolated``: in a process of its own (``workers.call_alone``), so validation and
+    publishing do not start from the heap the grouping of claims fragmented.
     """
-    with _gc_paused():
-        tables = _assemble(batch_dirs)
-        staged = _fresh_staging(plan, version)
-        described = {
-            name: write_table(_sorted(name, tables.pop(name)), staged / f"{name}.parquet")
-            for name in TABLES
-        }
+    staged = _fresh_staging(plan, version)
+    if isolated:
+        described = workers.call_alone(write_assembled, list(batch_dirs), staged)
+    else:
+        described = write_assembled(batch_dirs, staged)
     return_freed_memory()
     return _staged(plan, version, staged, described)
+
+
+def write_assembled(batch_dirs: Sequence[Path], staged: Path) -> dict[str, dict[str, Any]]:
+    """``assembly.write_tables`` with the garbage collector paused (picklable, for
+    ``workers.call_alone``)."""
+    with _gc_paused():
+        return assembly.write_tables(batch_dirs, staged)
 
 
 def stage_release(plan: RunPlan, version: str, tables: dict[str, pa.Table]) -> Path:

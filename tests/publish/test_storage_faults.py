@@ -55,14 +55,16 @@ def test_disk_full_while_writing_a_table(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     inputs, output, version = published
-    real = pq.write_table
+    real = pq.ParquetWriter.write_table
 
-    def full(table: Any, where: Any, **kwargs: Any) -> None:
-        if STAGING in str(where) and str(where).endswith("money.parquet"):
+    def full(writer: pq.ParquetWriter, table: Any, *args: Any, **kwargs: Any) -> None:
+        where = str(writer.where)
+        if STAGING in where and where.endswith("money.parquet"):
             raise ENOSPC  # what Arrow raises: no file name in it
-        real(table, where, **kwargs)
+        real(writer, table, *args, **kwargs)
 
-    monkeypatch.setattr(pq, "write_table", full)
+    # release tables go through a ParquetWriter (publish.release.TableWriter)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
     assert run_in_process(inputs, output) == EXIT_FAILED
     err = capsys.readouterr().err
     assert "No space left on device" in err and "money.parquet" in err

@@ -120,4 +120,5 @@ def to_table(name: str, frame: pd.DataFrame) -> pa.Table:
 def _to_table(name: str, frame: pd.DataFrame) -> pa.Table:
     schema = TABLES[name].schema
     frame = frame[[f.name for f in schema]]
-    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    return table.replace_schema_metadata(schema.metadata)  # without pandas' own metadata

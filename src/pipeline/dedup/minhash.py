@@ -45,7 +45,7 @@ usual size (standard error of the estimate ``sqrt(s(1-s)/128)``, at most 0.044).
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -256,11 +256,20 @@ def near_pairs(texts: Sequence[str], params: MinHashParams | None = None) -> Nea
 
 
 def near_pairs_from(
-    sigs: U32, text_of: Callable[[int], str], params: MinHashParams | None = None
+    sigs: U32,
+    text_of: Callable[[int], str],
+    params: MinHashParams | None = None,
+    prefetch: Callable[[Iterable[int]], None] | None = None,
 ) -> NearPairs:
-    """``near_pairs`` given the signatures: only candidate texts are fetched and shingled."""
+    """``near_pairs`` given the signatures: only candidate texts are fetched and shingled.
+
+    ``prefetch``, when given, is told every index whose text will be fetched before the
+    first fetch (texts read from files are then read in one pass).
+    """
     params = params or MinHashParams()
     candidates = _likely(sigs, candidate_pairs(sigs, params), params.threshold - ESTIMATE_MARGIN)
+    if prefetch is not None:
+        prefetch(np.unique(candidates).tolist())
     sets: dict[int, U64] = {}
 
     def shingles_of(i: int) -> U64:

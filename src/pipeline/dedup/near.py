@@ -16,9 +16,10 @@ deleted: duplicates keep their rows, and their facts stay in the fact tables.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,7 @@ from pipeline.dedup.minhash import (
     near_pairs_from,
     shingle_set,
 )
-from pipeline.schemas import TABLES, empty_table
+from pipeline.schemas import empty_table, with_columns
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def exact_links(keys: Sequence[str]) -> tuple[I64, I64]:
 
 
 def find_duplicates(
-    texts: Sequence[str] | DocumentTexts,
+    texts: Sequence[str] | TextSource,
     keys: Sequence[str],
     rank: Sequence[int],
     params: MinHashParams | None = None,
@@ -143,6 +144,9 @@ class DocumentTexts:
             self._cache[index] = " ".join(map(self._text, self._order[start:end].tolist()))
         return self._cache[index]
 
+    def prefetch(self, indexes: Iterable[int]) -> None:
+        """Nothing to do: texts are in memory already."""
+
     def _text(self, row: int) -> str:
         chunk = int(np.searchsorted(self._chunk_starts, row, side="right")) - 1
         text: str = self._chunks[chunk][row - int(self._chunk_starts[chunk])].as_py()
@@ -159,7 +163,7 @@ def _groups(labels: I64) -> list[list[int]]:
 def _duplicate(
     i: int,
     canonical: int,
-    texts: Sequence[str] | DocumentTexts,
+    texts: Sequence[str] | TextSource,
     keys: Sequence[str],
     params: MinHashParams,
 ) -> Duplicate:
@@ -169,6 +173,28 @@ def _duplicate(
         shingle_set(texts[i], params.shingle), shingle_set(texts[canonical], params.shingle)
     )
     return Duplicate(i, canonical, "near", similarity)
+
+
+class TextSource(Protocol):
+    """Each document's text by index (see ``DocumentTexts``), with a bulk pre-read."""
+
+    def __getitem__(self, index: int) -> str: ...
+
+    def prefetch(self, indexes: Iterable[int]) -> None: ...
+
+
+@dataclass(frozen=True)
+class DuplicateMarks:
+    """What dedup decided, aligned with the rows it was given.
+
+    ``duplicate_of`` and ``duplicate_kind`` follow the documents' rows, ``passage_duplicate_of``
+    the passages' rows; ``duplicates`` is the duplicates table.
+    """
+
+    duplicate_of: list[str | None]
+    duplicate_kind: list[str | None]
+    passage_duplicate_of: list[str | None]
+    duplicates: pa.Table
 
 
 def mark_duplicates(
@@ -185,21 +211,51 @@ def mark_duplicates(
     params = params or MinHashParams()
     if documents.num_rows == 0:  # pandas cannot rank an empty frame of arrow strings
         return documents, passages, empty_table("duplicates")
-    # Only the columns dedup reads go to pandas: source texts stay in Arrow (memory).
-    docs = documents.select(_DOCUMENT_COLUMNS).to_pandas()
-    rank = exact.canonical_order(docs)
-    ids = docs["doc_id"].tolist()
-    texts = DocumentTexts(passages, ids)
     if features is None:
         features = dedup_features(documents, passages, params)
-    keys, sigs = aligned(features, ids, params.perms)
-    near = near_pairs_from(sigs, texts.__getitem__, params)
-    duplicates = find_duplicates(texts, keys, docs["doc_id"].map(rank).tolist(), params, near)
-    psgs = (
-        passages.select(["passage_id", "doc_id", "ordinal", "text_sha256"])
-        .append_column("text_chars", pc.utf8_length(passages.column("text")))
-        .to_pandas()
+    texts = DocumentTexts(passages, documents.column("doc_id").to_pylist())
+    marks = duplicate_marks(
+        documents.select(DOCUMENT_COLUMNS), passage_keys(passages), texts, features, params
     )
+    documents = with_columns(
+        "documents",
+        documents,
+        {"duplicate_of": marks.duplicate_of, "duplicate_kind": marks.duplicate_kind},
+    )
+    passages = with_columns("passages", passages, {"duplicate_of": marks.passage_duplicate_of})
+    return documents, passages, marks.duplicates
+
+
+def passage_keys(passages: pa.Table) -> pa.Table:
+    """The passage columns dedup reads (``PASSAGE_COLUMNS``): no texts, their lengths."""
+    return passages.select(PASSAGE_COLUMNS[:-1]).append_column(
+        "text_chars", pc.utf8_length(passages.column("text"))
+    )
+
+
+def duplicate_marks(
+    documents: pa.Table,
+    passages: pa.Table,
+    texts: TextSource,
+    features: pa.Table,
+    params: MinHashParams | None = None,
+) -> DuplicateMarks:
+    """``mark_duplicates``' decisions from the columns it reads.
+
+    ``documents``: ``DOCUMENT_COLUMNS``; ``passages``: ``PASSAGE_COLUMNS`` (see
+    ``passage_keys``); ``texts``: the documents' texts in the order of ``documents``.
+    """
+    params = params or MinHashParams()
+    if documents.num_rows == 0:  # pandas cannot rank an empty frame of arrow strings
+        nothing: list[str | None] = [None] * passages.num_rows
+        return DuplicateMarks([], [], nothing, empty_table("duplicates"))
+    docs = documents.select(DOCUMENT_COLUMNS).to_pandas()
+    rank = exact.canonical_order(docs)
+    ids = docs["doc_id"].tolist()
+    keys, sigs = aligned(features, ids, params.perms)
+    near = near_pairs_from(sigs, texts.__getitem__, params, prefetch=texts.prefetch)
+    duplicates = find_duplicates(texts, keys, docs["doc_id"].map(rank).tolist(), params, near)
+    psgs = passages.select(PASSAGE_COLUMNS).to_pandas()
     duplicate_of: list[str | None] = [None] * len(ids)
     kinds: list[str | None] = [None] * len(ids)
     for dup in duplicates:
@@ -213,14 +269,10 @@ def mark_duplicates(
     table = pd.DataFrame(
         rows, columns=["level", "id", "duplicate_of", "kind", "similarity", "method"]
     )
-    documents = _with_columns(
-        "documents", documents, {"duplicate_of": duplicate_of, "duplicate_kind": kinds}
-    )
-    passages = _with_columns("passages", passages, {"duplicate_of": passage_copy_of})
-    return documents, passages, exact.to_table("duplicates", table)
+    return DuplicateMarks(duplicate_of, kinds, passage_copy_of, exact.to_table("duplicates", table))
 
 
-_DOCUMENT_COLUMNS = [
+DOCUMENT_COLUMNS = [
     "doc_id",
     "source_path",
     "content_sha256",
@@ -228,19 +280,7 @@ _DOCUMENT_COLUMNS = [
     "source_url",
     "title",
 ]
-
-
-def _with_columns(name: str, table: pa.Table, values: dict[str, list[str | None]]) -> pa.Table:
-    """``table`` with ``values`` as these columns, typed as declared, in declared order."""
-    schema = TABLES[name].schema
-    for column, data in values.items():
-        index = table.schema.get_field_index(column)
-        array = pa.array(data, type=schema.field(column).type)
-        if index < 0:
-            table = table.append_column(schema.field(column), array)
-        else:
-            table = table.set_column(index, schema.field(column), array)
-    return table.select(schema.names)
+PASSAGE_COLUMNS = ["passage_id", "doc_id", "ordinal", "text_sha256", "text_chars"]
 
 
 def near_method(params: MinHashParams) -> str:

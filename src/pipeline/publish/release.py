@@ -115,19 +115,67 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+ROW_GROUP_ROWS = 64_000
+
+
 def write_table(table: pa.Table, path: Path) -> dict[str, Any]:
     """Write one Parquet file and describe it for the manifest."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        pq.write_table(table, path, compression="zstd", row_group_size=64_000)
-    except OSError as err:
-        raise _naming(err, path) from err
-    return {
-        "path": path.name,
-        "rows": table.num_rows,
-        "bytes": path.stat().st_size,
-        "sha256": sha256_file(path),
-    }
+    writer = TableWriter(path, table.schema)
+    writer.write(table)
+    return writer.close()
+
+
+class TableWriter:
+    """Appends rows to one Parquet file, in row groups of exactly ``row_group_rows`` rows
+    (the last one shorter): the file's bytes depend on its rows alone, not on how many
+    pieces they were written in, so a table written whole and one written batch by batch
+    are the same file. ``close`` describes the file for the manifest."""
+
+    def __init__(
+        self, path: Path, schema: pa.Schema, *, row_group_rows: int = ROW_GROUP_ROWS
+    ) -> None:
+        self._path = path
+        self._group = row_group_rows
+        self._schema = schema
+        self._pending: list[pa.Table] = [schema.empty_table()]
+        self._pending_rows = 0
+        self._rows = 0
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        except OSError as err:
+            raise _naming(err, path) from err
+
+    def write(self, table: pa.Table) -> None:
+        self._pending.append(table.cast(self._schema))
+        self._pending_rows += table.num_rows
+        while self._pending_rows >= self._group:
+            self._flush(self._group)
+
+    def close(self) -> dict[str, Any]:
+        if self._pending_rows or not self._rows:  # an empty table still gets its row group
+            self._flush(self._pending_rows)
+        try:
+            self._writer.close()
+        except OSError as err:
+            raise _naming(err, self._path) from err
+        return {
+            "path": self._path.name,
+            "rows": self._rows,
+            "bytes": self._path.stat().st_size,
+            "sha256": sha256_file(self._path),
+        }
+
+    def _flush(self, rows: int) -> None:
+        pending = pa.concat_tables(self._pending)
+        group = pending.slice(0, rows).combine_chunks()  # one chunk: bytes follow rows only
+        rest = pending.slice(rows)
+        self._pending, self._pending_rows = [rest], rest.num_rows
+        try:
+            self._writer.write_table(group, row_group_size=max(rows, 1))
+        except OSError as err:
+            raise _naming(err, self._path) from err
+        self._rows += rows
 
 
 def rows_fingerprint(table: pa.Table) -> str:

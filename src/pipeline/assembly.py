@@ -1,0 +1,311 @@
+"""Assembly: the batches' rows made into the release's tables, one batch at a time.
+
+Three steps need the whole corpus: duplicates, claims, and how many documents mention each
+entity. They read only the columns they use (no source texts, passage texts or entity
+sentences; near-duplicate texts are read from the batches for the candidate documents only)
+and return their decisions aligned with the rows they read, in batch order (``Marks``).
+Each batch's tables are then completed with their share of the decisions, ordered and
+appended to the release's files, so no whole table is ever in memory.
+
+Order: the batches hold consecutive runs of the sorted input paths, so a table whose rows
+are ordered by source path within each batch is ordered as a whole. ``write_tables``
+checks that rather than assume it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.build import BATCH_TABLES
+from pipeline.claims import CLAIM_COLUMNS, ClaimMarks, claim_marks, fact_terms
+from pipeline.dedup.features import dedup_features
+from pipeline.dedup.near import (
+    DOCUMENT_COLUMNS,
+    PASSAGE_COLUMNS,
+    DuplicateMarks,
+    duplicate_marks,
+    passage_keys,
+)
+from pipeline.publish.release import TableWriter
+from pipeline.schemas import CLAIM_KINDS, FACT_TABLES, TABLES, batch_schema, with_columns
+
+FEATURES_FILE = "dedup_features.parquet"  # per document: see dedup.features
+TERMS_FILE = "fact_terms.parquet"  # per fact: context terms for claims (see claims.fact_terms)
+
+SORT_KEYS: dict[str, list[str]] = {
+    "documents": ["source_path"],
+    "quarantine": ["source_path"],
+    "duplicates": ["level", "id"],
+    "claims": ["kind", "value", "claim_id"],
+    **{name: ["source_path", "char_start", "char_end", "fact_id"] for name in FACT_TABLES},
+}
+# passages follow their documents' order, then their own ordinal (see order_rows)
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The corpus-wide decisions, aligned with the batches' rows in batch order."""
+
+    duplicates: DuplicateMarks
+    claims: ClaimMarks
+    rows: dict[str, list[int]]  # per table: each batch's number of rows
+
+
+def read_batch(batch: Path, name: str, columns: Sequence[str] | None = None) -> pa.Table:
+    """One batch table (or some of its columns) with its declared batch schema."""
+    path = batch / f"{name}.parquet"
+    schema = batch_schema(name)
+    if columns is None:
+        return pq.read_table(path, schema=schema)
+    return pq.read_table(path, schema=schema, columns=list(columns))
+
+
+def corpus_marks(batch_dirs: Sequence[Path]) -> Marks:
+    """Duplicates, claims and entity document counts over every batch."""
+    rows: dict[str, list[int]] = {name: [] for name in BATCH_TABLES}
+    documents = _concat(
+        _counted(rows, "documents", _columns(batch_dirs, "documents", _DOCUMENT_READ)),
+        _light_empty("documents", _DOCUMENT_READ),
+    )
+    passages = _concat(
+        _counted(rows, "passages", (passage_keys(_passage_read(d)) for d in batch_dirs)),
+        passage_keys(_light_empty("passages", [*PASSAGE_COLUMNS[:-1], "text"])),
+    )
+    features = _concat([_features(d) for d in batch_dirs], pa.table({}))
+    texts = BatchTexts(batch_dirs, rows["documents"], documents.column("doc_id").to_pylist())
+    duplicates = duplicate_marks(documents.select(DOCUMENT_COLUMNS), passages, texts, features)
+    del passages, texts, features
+    claim_tables: dict[str, pa.Table] = {
+        "documents": documents.select(["doc_id", "published_date"]).append_column(
+            "duplicate_of", pa.array(duplicates.duplicate_of, pa.string())
+        )
+    }
+    for name in (*CLAIM_KINDS, "entities"):
+        columns = CLAIM_COLUMNS[name]
+        parts = _counted(rows, name, _columns(batch_dirs, name, columns))
+        claim_tables[name] = _concat(parts, _light_empty(name, columns))
+    terms = pa.concat_tables([_terms(d) for d in batch_dirs]) if batch_dirs else None
+    claims = claim_marks(claim_tables, terms)
+    return Marks(duplicates, claims, rows)
+
+
+# documents columns dedup and claims read
+_DOCUMENT_READ = list(dict.fromkeys([*DOCUMENT_COLUMNS, "published_date"]))
+
+
+def _columns(batch_dirs: Iterable[Path], name: str, columns: Sequence[str]) -> Iterator[pa.Table]:
+    for batch in batch_dirs:
+        yield read_batch(batch, name, columns)
+
+
+def _counted(rows: dict[str, list[int]], name: str, parts: Iterable[pa.Table]) -> list[pa.Table]:
+    """``parts`` as a list, each one's row count noted under ``rows[name]``."""
+    out = list(parts)
+    rows[name] = [part.num_rows for part in out]
+    return out
+
+
+def _concat(parts: Sequence[pa.Table], empty: pa.Table) -> pa.Table:
+    return pa.concat_tables(parts) if parts else empty
+
+
+def _light_empty(name: str, columns: Sequence[str]) -> pa.Table:
+    return batch_schema(name).empty_table().select(list(columns))
+
+
+def _passage_read(batch: Path) -> pa.Table:
+    return read_batch(batch, "passages", ["passage_id", "doc_id", "ordinal", "text_sha256", "text"])
+
+
+def _features(batch: Path) -> pa.Table:
+    """A batch's dedup features: kept by the batch, or computed again (older layouts)."""
+    path = batch / FEATURES_FILE
+    if path.is_file():
+        return pq.read_table(path)
+    return dedup_features(read_batch(batch, "documents"), read_batch(batch, "passages"))
+
+
+def _terms(batch: Path) -> pa.Table:
+    """A batch's fact terms: kept by the batch, or computed again (older layouts)."""
+    path = batch / TERMS_FILE
+    if path.is_file():
+        return pq.read_table(path)
+    return fact_terms({kind: read_batch(batch, kind) for kind in CLAIM_KINDS})
+
+
+class BatchTexts:
+    """Each document's passage texts joined in order (as ``dedup.near.DocumentTexts``),
+    read from the batch files: ``prefetch`` reads every wanted text of a batch in one go."""
+
+    def __init__(
+        self, batch_dirs: Sequence[Path], doc_counts: Sequence[int], doc_ids: Sequence[str]
+    ) -> None:
+        self._dirs = list(batch_dirs)
+        self._batch_of = np.repeat(np.arange(len(self._dirs)), np.asarray(doc_counts, np.int64))
+        self._ids = doc_ids
+        self._cache: dict[int, str] = {}
+
+    def __getitem__(self, index: int) -> str:
+        if index not in self._cache:
+            self.prefetch([index])
+        return self._cache[index]
+
+    def prefetch(self, indexes: Iterable[int]) -> None:
+        wanted: dict[int, list[int]] = defaultdict(list)
+        for index in indexes:
+            if index not in self._cache:
+                wanted[int(self._batch_of[index])].append(index)
+        for batch, members in sorted(wanted.items()):
+            texts = _joined_texts(self._dirs[batch], {self._ids[i] for i in members})
+            self._cache.update((i, texts.get(self._ids[i], "")) for i in members)
+
+
+def _joined_texts(batch: Path, doc_ids: set[str]) -> dict[str, str]:
+    """doc_id -> its passages' texts joined by spaces in ordinal order, for ``doc_ids``."""
+    table = read_batch(batch, "passages", ["doc_id", "ordinal", "text"])
+    table = table.filter(pc.is_in(table.column("doc_id"), pa.array(sorted(doc_ids), pa.string())))
+    table = table.sort_by([("doc_id", "ascending"), ("ordinal", "ascending")])
+    parts: dict[str, list[str]] = defaultdict(list)
+    for doc_id, text in zip(
+        table.column("doc_id").to_pylist(), table.column("text").to_pylist(), strict=True
+    ):
+        parts[doc_id].append(text)
+    return {doc_id: " ".join(texts) for doc_id, texts in parts.items()}
+
+
+def complete_batch(
+    tables: dict[str, pa.Table], marks: Marks, offsets: dict[str, int]
+) -> dict[str, pa.Table]:
+    """A batch's tables with the corpus-wide columns filled from ``marks``; ``offsets`` say
+    where the batch's rows start in each table's marks."""
+
+    def share(name: str, values: Sequence[Any]) -> Sequence[Any]:
+        start = offsets[name]
+        return values[start : start + tables[name].num_rows]
+
+    dups = marks.duplicates
+    out = dict(tables)
+    out["documents"] = with_columns(
+        "documents",
+        tables["documents"],
+        {
+            "duplicate_of": share("documents", dups.duplicate_of),
+            "duplicate_kind": share("documents", dups.duplicate_kind),
+        },
+    )
+    out["passages"] = with_columns(
+        "passages",
+        tables["passages"],
+        {"duplicate_of": share("passages", dups.passage_duplicate_of)},
+    )
+    for kind in CLAIM_KINDS:
+        claim_ids = share(kind, marks.claims.claim_ids[kind])
+        out[kind] = with_columns(kind, tables[kind], {"claim_id": claim_ids})
+    out["entities"] = with_columns(
+        "entities", tables["entities"], {"n_documents": share("entities", marks.claims.n_documents)}
+    )
+    return out
+
+
+def order_rows(name: str, table: pa.Table, documents: pa.Table | None = None) -> pa.Table:
+    """A table's rows in release order. Passages follow ``documents`` (already ordered),
+    then their ordinal; a passage of an unknown document goes last (nulls sort last)."""
+    if name != "passages":
+        return table.sort_by([(key, "ascending") for key in SORT_KEYS[name]])
+    if documents is None:
+        raise ValueError("ordering passages needs their documents")
+    rank = pc.index_in(table.column("doc_id"), value_set=documents.column("doc_id"))
+    keyed = table.append_column("__document_rank", rank)
+    order = pc.sort_indices(
+        keyed,
+        sort_keys=[("__document_rank", "ascending"), ("ordinal", "ascending")],
+    )
+    return table.take(order)
+
+
+def assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
+    """Every table of the release, whole and ordered (``write_tables`` without files)."""
+    marks = corpus_marks(batch_dirs)
+    parts: dict[str, list[pa.Table]] = {name: [] for name in BATCH_TABLES}
+    for batch in _completed(batch_dirs, marks):
+        for name, table in batch.items():
+            parts[name].append(table)
+    tables = {
+        name: pa.concat_tables([_declared_empty(name), *parts[name]]) for name in BATCH_TABLES
+    }
+    documents = order_rows("documents", tables["documents"])
+    out = {name: order_rows(name, table, documents) for name, table in tables.items()}
+    out["duplicates"] = order_rows("duplicates", marks.duplicates.duplicates)
+    out["claims"] = order_rows("claims", marks.claims.claims)
+    return {name: out[name] for name in TABLES}
+
+
+def write_tables(batch_dirs: Sequence[Path], out_dir: Path) -> dict[str, dict[str, Any]]:
+    """Write every table of the release into ``out_dir``, a batch at a time; returns each
+    file's manifest description."""
+    marks = corpus_marks(batch_dirs)
+    described = {
+        name: _write_whole(out_dir, name, order_rows(name, table))
+        for name, table in (
+            ("duplicates", marks.duplicates.duplicates),
+            ("claims", marks.claims.claims),
+        )
+    }
+    writers = {
+        name: TableWriter(out_dir / f"{name}.parquet", _schema(name)) for name in BATCH_TABLES
+    }
+    last: dict[str, str] = {}
+    for batch, tables in zip(batch_dirs, _completed(batch_dirs, marks), strict=True):
+        documents = order_rows("documents", tables["documents"])
+        for name, table in tables.items():
+            ordered = documents if name == "documents" else order_rows(name, table, documents)
+            _check_follows(last, name, ordered, batch)
+            writers[name].write(ordered)
+    described.update({name: writer.close() for name, writer in writers.items()})
+    return {name: described[name] for name in TABLES}
+
+
+def _completed(batch_dirs: Sequence[Path], marks: Marks) -> Iterator[dict[str, pa.Table]]:
+    offsets = dict.fromkeys(BATCH_TABLES, 0)
+    for batch in batch_dirs:
+        tables = {name: read_batch(batch, name) for name in BATCH_TABLES}
+        yield complete_batch(tables, marks, offsets)
+        for name, table in tables.items():
+            offsets[name] += table.num_rows
+
+
+def _declared_empty(name: str) -> pa.Table:
+    return TABLES[name].schema.empty_table()
+
+
+def _schema(name: str) -> pa.Schema:
+    return TABLES[name].schema
+
+
+def _write_whole(out_dir: Path, name: str, table: pa.Table) -> dict[str, Any]:
+    writer = TableWriter(out_dir / f"{name}.parquet", _schema(name))
+    writer.write(table)
+    return writer.close()
+
+
+def _check_follows(last: dict[str, str], name: str, table: pa.Table, batch: Path) -> None:
+    """Fail unless ``table``'s rows come after the previous batches' (by source path)."""
+    if name == "passages" or table.num_rows == 0:
+        return
+    paths = table.column("source_path")
+    first, final = paths[0].as_py(), paths[-1].as_py()
+    if name in last and first < last[name]:
+        raise ValueError(
+            f"{batch}: {name} rows start at {first!r}, before the previous batch's last "
+            f"({last[name]!r}): batches must hold consecutive runs of the sorted input paths"
+        )
+    last[name] = final
