@@ -33,6 +33,7 @@ from pipeline.validate.assertions import (
     check_assertions,
     load_assertions,
 )
+from pipeline.validate.chunked import chunk_rows, merge_results, split_suite
 from pipeline.validate.derived import INPUTS, SUITE_TABLES, helpers_for, with_helpers
 from pipeline.validate.html import write_report_html
 from pipeline.validate.report import (
@@ -125,6 +126,30 @@ class ReleaseTables(Mapping[str, pa.Table]):
     def __contains__(self, name: object) -> bool:
         return name in SUITE_TABLES
 
+    def size(self, name: str) -> tuple[int, int] | None:
+        """Rows and uncompressed bytes of a table's file (None: the inputs, or unreadable)."""
+        if name == INPUTS.name:
+            return None
+        try:
+            metadata = pq.read_metadata(self._dir / f"{name}.parquet")
+        except (OSError, pa.ArrowException):
+            return None
+        groups = (metadata.row_group(i) for i in range(metadata.num_row_groups))
+        return metadata.num_rows, sum(g.total_byte_size for g in groups)
+
+    def chunks(self, name: str, rows: int) -> Iterator[pa.Table]:
+        """A table's rows, ``rows`` at a time (the last chunk shorter)."""
+        parquet = pq.ParquetFile(self._dir / f"{name}.parquet")
+        for batch in parquet.iter_batches(batch_size=rows):
+            yield pa.Table.from_batches([batch])
+
+    def read(self, name: str, columns: Sequence[str] | None) -> pa.Table:
+        """A table's ``columns`` (all with None), read now and not kept."""
+        table, error = read_table(self._dir / f"{name}.parquet", columns)
+        if table is None:
+            raise OSError(error)
+        return table
+
     def __iter__(self) -> Iterator[str]:
         return iter(SUITE_TABLES)
 
@@ -193,11 +218,15 @@ def gx_suite(suite: Suite) -> Any:
     )
 
 
-def run_suite(context: Any, suite: Suite, frame: pd.DataFrame) -> dict[str, Any]:
-    """Validate one frame against one suite; the GX result as a JSON dict."""
+def run_suite(context: Any, suite: Suite, frame: pd.DataFrame, part: str = "") -> dict[str, Any]:
+    """Validate one frame against one suite; the GX result as a JSON dict.
+
+    ``part`` names one of several runs of a suite (a chunk of a table's rows).
+    """
     import great_expectations as gx
 
-    name = suite["name"]
+    name = f"{suite['name']}-{part}" if part else suite["name"]
+    suite = {**suite, "name": name}
     source = context.data_sources.add_pandas(f"release-{name}")
     batch = source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe("all")
     definition = context.validation_definitions.add(
@@ -312,7 +341,12 @@ def validate_tables(
 def _suite_outcome(
     context: Any, name: str, suite: Suite, release: ReleaseTables, references: ReleaseTables
 ) -> tuple[SuiteOutcome, dict[str, Any] | None]:
-    """One suite run on its table (read now, dropped after) with its helper columns."""
+    """One suite run on its table (read now, dropped after) with its helper columns; a
+    table larger than a chunk a chunk at a time (``validate.chunked``)."""
+    size = release.size(name)
+    rows = chunk_rows(*size) if size is not None else 0
+    if size is not None and rows < size[0]:
+        return _chunked_outcome(context, name, suite, release, references, rows)
     table = release[name]
     if name in release.errors:
         return SuiteOutcome.not_run(name, "table_readable", release.errors[name]), None
@@ -322,6 +356,64 @@ def _suite_outcome(
     except Exception as exc:  # a gate reports, it does not crash
         return SuiteOutcome.not_run(name, "suite_runs", repr(exc)), None
     return outcome_from(name, result, table), result
+
+
+def _chunked_outcome(
+    context: Any,
+    name: str,
+    suite: Suite,
+    release: ReleaseTables,
+    references: ReleaseTables,
+    rows: int,
+) -> tuple[SuiteOutcome, dict[str, Any] | None]:
+    """``_suite_outcome`` for a large table: row-wise expectations ``rows`` rows at a time,
+    the others once on the columns they name; the results merged as one."""
+    row_wise, table_wide = split_suite(suite)
+    chunks: list[tuple[int, dict[str, Any]]] = []
+    whole = None
+    try:
+        offset = 0
+        for chunk in release.chunks(name, rows):
+            frame = to_frame(with_helpers(name, chunk, references))
+            chunks.append((offset, run_suite(context, row_wise, frame, part=f"rows-{offset}")))
+            offset += chunk.num_rows
+            del frame
+        if table_wide["expectations"]:
+            table = _table_wide_columns(name, table_wide, release, references)
+            whole = run_suite(context, table_wide, to_frame(table), part="table")
+            del table
+    except Exception as exc:  # a gate reports, it does not crash
+        return SuiteOutcome.not_run(name, "suite_runs", repr(exc)), None
+    result = merge_results(name, chunks, whole, SAMPLE_ROWS)
+    if result["success"]:
+        return outcome_from(name, result, SUITE_TABLES[name].schema.empty_table()), result
+    return outcome_from(name, result, release.read(name, _sample_columns(name, result))), result
+
+
+def _table_wide_columns(
+    name: str, suite: Suite, release: ReleaseTables, references: ReleaseTables
+) -> pa.Table:
+    """The columns the table-wide expectations of ``suite`` name (the whole table, with
+    helper columns, when one names none or names a helper column)."""
+    wanted = [columns_of(e["type"], e.get("kwargs", {})) for e in suite["expectations"]]
+    declared = set(SUITE_TABLES[name].column_names)
+    if all(columns and set(columns) <= declared for columns in wanted):
+        return release.read(name, sorted({c for columns in wanted for c in columns}))
+    return with_helpers(name, release.read(name, None), references)
+
+
+def _sample_columns(name: str, result: Mapping[str, Any]) -> list[str]:
+    """The columns ``failure_from`` shows for the failed expectations of ``result``."""
+    wanted = list(SUITE_TABLES[name].primary_key)
+    for item in result.get("results", []):
+        if item.get("success"):
+            continue
+        config = item.get("expectation_config", {})
+        columns = columns_of(str(config.get("type")), config.get("kwargs", {}))
+        helpers = [h for h in helpers_for(name) if h.name in columns]
+        wanted += [c for h in helpers for c in h.shows] if helpers else columns
+    declared = SUITE_TABLES[name].column_names
+    return [c for c in dict.fromkeys(wanted) if c in declared]
 
 
 def build_data_docs(context: Any, docs_dir: Path) -> None:
