@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -230,3 +231,26 @@ def test_document_texts_on_demand_equal_the_joined_passages() -> None:
     ).tolist()
     texts = DocumentTexts(passages, doc_ids)
     assert [texts[i] for i in range(len(doc_ids))] == expected
+
+
+def test_shingle_sets_read_each_text_once_and_keep_no_text() -> None:
+    from pipeline.dedup.minhash import ShingleSets, shingle_set
+
+    texts = ["the embassy announced a grant", "the embassy announced a loan", "", "x y z w v"]
+    fetched: list[int] = []
+
+    def text_of(i: int) -> str:
+        fetched.append(i)
+        return texts[i]
+
+    def read(indexes: Sequence[int]) -> list[tuple[int, str]]:
+        fetched.extend(indexes)
+        return [(i, texts[i]) for i in indexes]
+
+    sets = ShingleSets(text_of, 3, read=read)
+    sets.prefetch([0, 2])
+    sets.prefetch([0, 1, 2])  # only 1 is new
+    assert fetched == [0, 2, 1]
+    for i, text in enumerate(texts):
+        assert np.array_equal(sets[i], shingle_set(text, 3))
+    assert fetched == [0, 2, 1, 3]  # 3 fetched on demand, the others never again

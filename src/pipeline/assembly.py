@@ -144,7 +144,8 @@ def _terms(batch: Path) -> pa.Table:
 
 class BatchTexts:
     """Each document's passage texts joined in order (as ``dedup.near.DocumentTexts``),
-    read from the batch files: ``prefetch`` reads every wanted text of a batch in one go."""
+    read from the batch files: ``read`` reads the wanted texts of each batch in one go.
+    Nothing is kept: dedup keeps the shingle sets it makes of them instead."""
 
     def __init__(
         self, batch_dirs: Sequence[Path], doc_counts: Sequence[int], doc_ids: Sequence[str]
@@ -152,21 +153,17 @@ class BatchTexts:
         self._dirs = list(batch_dirs)
         self._batch_of = np.repeat(np.arange(len(self._dirs)), np.asarray(doc_counts, np.int64))
         self._ids = doc_ids
-        self._cache: dict[int, str] = {}
 
     def __getitem__(self, index: int) -> str:
-        if index not in self._cache:
-            self.prefetch([index])
-        return self._cache[index]
+        return next(iter(self.read([index])))[1]
 
-    def prefetch(self, indexes: Iterable[int]) -> None:
+    def read(self, indexes: Sequence[int]) -> Iterator[tuple[int, str]]:
         wanted: dict[int, list[int]] = defaultdict(list)
         for index in indexes:
-            if index not in self._cache:
-                wanted[int(self._batch_of[index])].append(index)
+            wanted[int(self._batch_of[index])].append(index)
         for batch, members in sorted(wanted.items()):
             texts = _joined_texts(self._dirs[batch], {self._ids[i] for i in members})
-            self._cache.update((i, texts.get(self._ids[i], "")) for i in members)
+            yield from ((i, texts.get(self._ids[i], "")) for i in members)
 
 
 def _joined_texts(batch: Path, doc_ids: set[str]) -> dict[str, str]:

@@ -255,30 +255,57 @@ def near_pairs(texts: Sequence[str], params: MinHashParams | None = None) -> Nea
     return near_pairs_from(signatures(texts, params), texts.__getitem__, params)
 
 
+class ShingleSets:
+    """Each text's ``shingle_set`` by index, computed on demand and kept; the texts are not
+    (a set is about the size of its text, and the texts are needed for nothing else).
+
+    ``read``, when given, reads many texts in one pass (texts kept in files): ``prefetch``
+    hands it every index whose set is not known yet.
+    """
+
+    def __init__(
+        self,
+        text_of: Callable[[int], str],
+        k: int,
+        read: Callable[[Sequence[int]], Iterable[tuple[int, str]]] | None = None,
+    ) -> None:
+        self._text_of = text_of
+        self._k = k
+        self._read = read
+        self._sets: dict[int, U64] = {}
+
+    def __getitem__(self, index: int) -> U64:
+        found = self._sets.get(index)
+        if found is None:
+            found = self._sets[index] = shingle_set(self._text_of(index), self._k)
+        return found
+
+    def prefetch(self, indexes: Iterable[int]) -> None:
+        if self._read is None:
+            return
+        missing = [i for i in indexes if i not in self._sets]
+        for index, text in self._read(missing):
+            self._sets[index] = shingle_set(text, self._k)
+
+
 def near_pairs_from(
     sigs: U32,
     text_of: Callable[[int], str],
     params: MinHashParams | None = None,
-    prefetch: Callable[[Iterable[int]], None] | None = None,
+    shingles: ShingleSets | None = None,
 ) -> NearPairs:
     """``near_pairs`` given the signatures: only candidate texts are fetched and shingled.
 
-    ``prefetch``, when given, is told every index whose text will be fetched before the
-    first fetch (texts read from files are then read in one pass).
+    ``shingles``: where the candidates' shingle sets are taken from and kept (a caller
+    that needs them again passes its own); every candidate is prefetched first.
     """
     params = params or MinHashParams()
     candidates = _likely(sigs, candidate_pairs(sigs, params), params.threshold - ESTIMATE_MARGIN)
-    if prefetch is not None:
-        prefetch(np.unique(candidates).tolist())
-    sets: dict[int, U64] = {}
-
-    def shingles_of(i: int) -> U64:
-        if i not in sets:
-            sets[i] = shingle_set(text_of(i), params.shingle)
-        return sets[i]
-
+    if shingles is None:
+        shingles = ShingleSets(text_of, params.shingle)
+    shingles.prefetch(np.unique(candidates).tolist())
     similarity = np.array(
-        [jaccard(shingles_of(i), shingles_of(j)) for i, j in candidates.tolist()],
+        [jaccard(shingles[i], shingles[j]) for i, j in candidates.tolist()],
         dtype=np.float64,
     )
     keep = similarity >= params.threshold

@@ -16,7 +16,7 @@ deleted: duplicates keep their rows, and their facts stay in the fact tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Protocol
@@ -32,10 +32,10 @@ from pipeline.dedup.minhash import (
     I64,
     MinHashParams,
     NearPairs,
+    ShingleSets,
     jaccard,
     near_pairs,
     near_pairs_from,
-    shingle_set,
 )
 from pipeline.schemas import empty_table, with_columns
 
@@ -87,13 +87,17 @@ def find_duplicates(
     rank: Sequence[int],
     params: MinHashParams | None = None,
     near: NearPairs | None = None,
+    shingles: ShingleSets | None = None,
 ) -> list[Duplicate]:
     """Every non-canonical member of a group of exact or near copies, by index.
 
     ``keys`` are exact-duplicate keys, ``rank`` orders the canonical choice (lower wins);
-    ``near`` lets a caller that already ran ``near_pairs`` over ``texts`` pass its result.
+    ``near`` lets a caller that already ran ``near_pairs`` over ``texts`` pass its result,
+    and ``shingles`` the shingle sets it kept.
     """
     params = params or MinHashParams()
+    if shingles is None:
+        shingles = ShingleSets(texts.__getitem__, params.shingle)
     if near is None:
         near = near_pairs([texts[i] for i in range(len(keys))], params)
     ex_left, ex_right = exact_links(keys)
@@ -105,7 +109,7 @@ def find_duplicates(
         canonical = min(members, key=lambda i: rank[i])
         for i in members:
             if i != canonical:
-                found.append(_duplicate(i, canonical, texts, keys, params))
+                found.append(_duplicate(i, canonical, shingles, keys))
     return sorted(found, key=lambda d: d.index)
 
 
@@ -133,19 +137,16 @@ class DocumentTexts:
         self._chunks = passages.column("text").chunks
         self._chunk_starts = np.cumsum([0, *(len(c) for c in self._chunks)])
         self._ids = list(doc_ids)
-        self._cache: dict[int, str] = {}
 
     def __len__(self) -> int:
         return len(self._ids)
 
     def __getitem__(self, index: int) -> str:
-        if index not in self._cache:
-            start, end = self._span.get(self._ids[index], (0, 0))
-            self._cache[index] = " ".join(map(self._text, self._order[start:end].tolist()))
-        return self._cache[index]
+        start, end = self._span.get(self._ids[index], (0, 0))
+        return " ".join(map(self._text, self._order[start:end].tolist()))
 
-    def prefetch(self, indexes: Iterable[int]) -> None:
-        """Nothing to do: texts are in memory already."""
+    def read(self, indexes: Sequence[int]) -> Iterator[tuple[int, str]]:
+        return ((i, self[i]) for i in indexes)
 
     def _text(self, row: int) -> str:
         chunk = int(np.searchsorted(self._chunk_starts, row, side="right")) - 1
@@ -160,27 +161,18 @@ def _groups(labels: I64) -> list[list[int]]:
     return [part.tolist() for part in np.split(order, cuts) if len(part) > 1]
 
 
-def _duplicate(
-    i: int,
-    canonical: int,
-    texts: Sequence[str] | TextSource,
-    keys: Sequence[str],
-    params: MinHashParams,
-) -> Duplicate:
+def _duplicate(i: int, canonical: int, shingles: ShingleSets, keys: Sequence[str]) -> Duplicate:
     if keys[i] == keys[canonical]:  # exact wins over near for the same pair
         return Duplicate(i, canonical, "exact", 1.0)
-    similarity = jaccard(
-        shingle_set(texts[i], params.shingle), shingle_set(texts[canonical], params.shingle)
-    )
-    return Duplicate(i, canonical, "near", similarity)
+    return Duplicate(i, canonical, "near", jaccard(shingles[i], shingles[canonical]))
 
 
 class TextSource(Protocol):
-    """Each document's text by index (see ``DocumentTexts``), with a bulk pre-read."""
+    """Each document's text by index (see ``DocumentTexts``), and many in one pass."""
 
     def __getitem__(self, index: int) -> str: ...
 
-    def prefetch(self, indexes: Iterable[int]) -> None: ...
+    def read(self, indexes: Sequence[int]) -> Iterable[tuple[int, str]]: ...
 
 
 @dataclass(frozen=True)
@@ -253,8 +245,10 @@ def duplicate_marks(
     rank = exact.canonical_order(docs)
     ids = docs["doc_id"].tolist()
     keys, sigs = aligned(features, ids, params.perms)
-    near = near_pairs_from(sigs, texts.__getitem__, params, prefetch=texts.prefetch)
-    duplicates = find_duplicates(texts, keys, docs["doc_id"].map(rank).tolist(), params, near)
+    shingles = ShingleSets(texts.__getitem__, params.shingle, read=texts.read)
+    near = near_pairs_from(sigs, texts.__getitem__, params, shingles)
+    ranks = docs["doc_id"].map(rank).tolist()
+    duplicates = find_duplicates(texts, keys, ranks, params, near, shingles)
     psgs = passages.select(PASSAGE_COLUMNS).to_pandas()
     duplicate_of: list[str | None] = [None] * len(ids)
     kinds: list[str | None] = [None] * len(ids)
