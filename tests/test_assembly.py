@@ -140,10 +140,10 @@ def test_a_table_written_in_pieces_is_the_same_file(
     folder = tmp_path_factory.mktemp("writer")
     rows = sum(sizes)
     table = pa.table({"n": pa.array(range(rows), pa.int64()), "s": [str(i) for i in range(rows)]})
-    whole = TableWriter(folder / "whole.parquet", table.schema, row_group_rows=group)
+    whole = TableWriter(folder / "whole.parquet", table.schema, group_rows=group)
     whole.write(table)
     described = whole.close()
-    pieces = TableWriter(folder / "pieces.parquet", table.schema, row_group_rows=group)
+    pieces = TableWriter(folder / "pieces.parquet", table.schema, group_rows=group)
     start = 0
     for size in sizes:
         pieces.write(table.slice(start, size))

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
-from pipeline.validate import ValidationReport, chunked, validate_release
+from pipeline.publish.release import TableWriter
+from pipeline.validate import ValidationReport, chunked, run, validate_release
 from pipeline.validate.chunked import chunk_rows, merge_results, split_suite
 from pipeline.validate.suites import DEFAULT_EXPECTATIONS_DIR, build_suites
 from tests.validate.conftest import valid_inputs, write_release
@@ -97,3 +99,45 @@ def test_mostly_is_judged_over_the_whole_table() -> None:
         "t", [(0, _result([0], 2, mostly=0.9)), (2, _result([], 8, mostly=0.9))], None, 5
     )
     assert merged["success"]
+
+
+def _documents_file(folder: Path, n: int) -> Path:
+    """A documents.parquet of ``n`` documents, ordered by source path, 10 rows a group."""
+    rows = [
+        {
+            "doc_id": f"d{i:03d}",
+            "n_chars": 5,
+            "source_text": f"t{i:03d}.",
+            "source_path": f"p{i:03d}",
+        }
+        for i in range(n)
+    ]
+    table = pa.Table.from_pylist(rows).select(run.DOCUMENT_TEXT_COLUMNS)
+    writer = TableWriter(folder / "documents.parquet", table.schema, group_rows=10)
+    writer.write(table)
+    writer.close()
+    return folder
+
+
+def test_a_chunk_reads_the_source_texts_of_its_own_documents(tmp_path: Path) -> None:
+    folder = _documents_file(tmp_path, 100)
+    facts = pa.table(
+        {
+            "doc_id": [f"d{i:03d}" for i in range(20, 30)] + ["d077"],
+            "source_path": [f"p{i:03d}" for i in range(20, 30)] + ["p025"],  # d077 misfiled
+        }
+    )
+    documents = run.with_document_texts("money", facts, folder, {})["documents"]
+    assert sorted(documents.column("doc_id").to_pylist()) == [
+        *(f"d{i:03d}" for i in range(20, 30)),
+        "d077",  # found by its doc_id: its quotes are still checked against its own text
+    ]
+    assert "t077." in documents.column("source_text").to_pylist()
+
+
+def test_tables_without_quote_checks_get_the_references_unchanged(tmp_path: Path) -> None:
+    references = {"documents": pa.table({"doc_id": ["d000"]})}
+    folder = _documents_file(tmp_path, 3)
+    assert (
+        run.with_document_texts("passages", pa.table({"x": [1]}), folder, references) is references
+    )

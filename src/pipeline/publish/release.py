@@ -116,6 +116,14 @@ def sha256_file(path: Path) -> str:
 
 
 ROW_GROUP_ROWS = 64_000
+# documents hold whole source texts (about 5 KB a row): smaller groups let a reader that
+# wants some documents (validation checking quotes a chunk at a time) read only those
+_ROW_GROUP_ROWS = {"documents.parquet": 4_096}
+
+
+def row_group_rows(path: Path) -> int:
+    """Rows per row group of the release file at ``path``."""
+    return _ROW_GROUP_ROWS.get(path.name, ROW_GROUP_ROWS)
 
 
 def write_table(table: pa.Table, path: Path) -> dict[str, Any]:
@@ -126,16 +134,15 @@ def write_table(table: pa.Table, path: Path) -> dict[str, Any]:
 
 
 class TableWriter:
-    """Appends rows to one Parquet file, in row groups of exactly ``row_group_rows`` rows
-    (the last one shorter): the file's bytes depend on its rows alone, not on how many
-    pieces they were written in, so a table written whole and one written batch by batch
-    are the same file. ``close`` describes the file for the manifest."""
+    """Appends rows to one Parquet file, in row groups of exactly ``group_rows`` rows
+    (default ``row_group_rows(path)``; the last group shorter): the file's bytes depend on
+    its rows alone, not on how many pieces they were written in, so a table written whole
+    and one written batch by batch are the same file. ``close`` describes the file for
+    the manifest."""
 
-    def __init__(
-        self, path: Path, schema: pa.Schema, *, row_group_rows: int = ROW_GROUP_ROWS
-    ) -> None:
+    def __init__(self, path: Path, schema: pa.Schema, *, group_rows: int | None = None) -> None:
         self._path = path
-        self._group = row_group_rows
+        self._group = row_group_rows(path) if group_rows is None else group_rows
         self._schema = schema
         self._pending: list[pa.Table] = [schema.empty_table()]
         self._pending_rows = 0

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from pipeline.schemas import CLAIM_KINDS, FACT_TABLES, MANIFEST_INPUTS, TABLES, Table
 
 INPUTS = MANIFEST_INPUTS
+QUOTE_MATCHES_SOURCE = "_quote_matches_source"  # the helper that reads source texts
 
 ISO_DATE_PATTERN = r"^(?:\d{4}(?:-\d{2}(?:-\d{2})?)?|FY\d{4})$"
 _ISO_FORMATS = {4: "%Y", 7: "%Y-%m", 10: "%Y-%m-%d"}
@@ -147,7 +148,7 @@ FACT_HELPERS = (
     ),
     SPAN_WITHIN_DOCUMENT,
     Helper(
-        "_quote_matches_source",
+        QUOTE_MATCHES_SOURCE,
         "quote == documents.source_text[char_start:char_end].",
         ("doc_id", "char_start", "char_end", "quote"),
         lambda t, ts: quote_matches_source(t, ts["documents"]),

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.publish.release import MANIFEST, RELEASES, read_columns
@@ -34,7 +35,13 @@ from pipeline.validate.assertions import (
     load_assertions,
 )
 from pipeline.validate.chunked import chunk_rows, merge_results, split_suite
-from pipeline.validate.derived import INPUTS, SUITE_TABLES, helpers_for, with_helpers
+from pipeline.validate.derived import (
+    INPUTS,
+    QUOTE_MATCHES_SOURCE,
+    SUITE_TABLES,
+    helpers_for,
+    with_helpers,
+)
 from pipeline.validate.html import write_report_html
 from pipeline.validate.report import (
     FailedExpectation,
@@ -74,8 +81,10 @@ def read_inputs(manifest_path: Path) -> tuple[pa.Table | None, str | None]:
 
 
 # What the cross-table helper columns (validate.derived) read of the other tables.
+# Source texts are not among them: the quote check reads the texts of the documents of
+# the rows it checks (``with_document_texts``), not the whole corpus's.
 REFERENCE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "documents": ("doc_id", "n_chars", "source_text", "source_path"),
+    "documents": ("doc_id", "n_chars", "source_path"),
     "passages": ("passage_id",),
     "claims": ("claim_id",),
     "quarantine": ("source_path",),
@@ -155,6 +164,73 @@ class ReleaseTables(Mapping[str, pa.Table]):
 
     def __len__(self) -> int:
         return len(SUITE_TABLES)
+
+
+class _Overlay(Mapping[str, pa.Table]):
+    """``base`` with some tables replaced."""
+
+    def __init__(self, base: Mapping[str, pa.Table], **tables: pa.Table) -> None:
+        self._base = base
+        self._tables = tables
+
+    def __getitem__(self, name: str) -> pa.Table:
+        return self._tables[name] if name in self._tables else self._base[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._base)
+
+    def __len__(self) -> int:
+        return len(self._base)
+
+
+DOCUMENT_TEXT_COLUMNS = ["doc_id", "n_chars", "source_text", "source_path"]
+
+
+def with_document_texts(
+    name: str, table: pa.Table, release_dir: Path, references: Mapping[str, pa.Table]
+) -> Mapping[str, pa.Table]:
+    """``references`` whose documents are those of ``table``'s rows, with their source
+    texts, when ``name``'s helpers check quotes against source texts.
+
+    Release tables are ordered by source path and documents are written in small row
+    groups, so the documents of a chunk of rows are read from a few row groups; a row
+    whose document has another source path is looked up by doc_id.
+    """
+    if not any(h.name == QUOTE_MATCHES_SOURCE for h in helpers_for(name)):
+        return references
+    path = release_dir / "documents.parquet"
+    wanted = {"doc_id", "source_path"} <= set(table.column_names)
+    if not wanted or table.num_rows == 0:
+        return _Overlay(references, documents=_no_documents())
+    try:
+        paths = pc.unique(table.column("source_path")).drop_null()
+        documents = _documents_of(path, paths)
+        ids = pc.unique(table.column("doc_id")).drop_null()
+        missing = pc.filter(ids, pc.invert(pc.is_in(ids, documents.column("doc_id"))))
+        if len(missing):
+            by_id = pq.read_table(
+                path, columns=DOCUMENT_TEXT_COLUMNS, filters=pc.field("doc_id").isin(missing)
+            )
+            documents = pa.concat_tables([documents, by_id])
+    except (OSError, pa.ArrowException):  # the documents suite reports an unreadable file
+        documents = _no_documents()
+    return _Overlay(references, documents=documents)
+
+
+def _documents_of(path: Path, source_paths: pa.Array) -> pa.Table:
+    """The documents with these source paths. Read by their range (which row-group
+    statistics prune; a set of values does not), then kept by value."""
+    if len(source_paths) == 0:
+        return _no_documents()
+    bounds = pc.min_max(source_paths)
+    field = pc.field("source_path")
+    in_range = (field >= bounds["min"]) & (field <= bounds["max"])
+    documents = pq.read_table(path, columns=DOCUMENT_TEXT_COLUMNS, filters=in_range)
+    return documents.filter(pc.is_in(documents.column("source_path"), source_paths))
+
+
+def _no_documents() -> pa.Table:
+    return TABLES["documents"].schema.empty_table().select(DOCUMENT_TEXT_COLUMNS)
 
 
 def to_frame(table: pa.Table) -> pd.DataFrame:
@@ -350,7 +426,8 @@ def _suite_outcome(
     table = release[name]
     if name in release.errors:
         return SuiteOutcome.not_run(name, "table_readable", release.errors[name]), None
-    table = with_helpers(name, table, references)
+    texts = with_document_texts(name, table, release.folder, references)
+    table = with_helpers(name, table, texts)
     try:
         result = run_suite(context, suite, to_frame(table))
     except Exception as exc:  # a gate reports, it does not crash
@@ -374,7 +451,8 @@ def _chunked_outcome(
     try:
         offset = 0
         for chunk in release.chunks(name, rows):
-            frame = to_frame(with_helpers(name, chunk, references))
+            texts = with_document_texts(name, chunk, release.folder, references)
+            frame = to_frame(with_helpers(name, chunk, texts))
             chunks.append((offset, run_suite(context, row_wise, frame, part=f"rows-{offset}")))
             offset += chunk.num_rows
             del frame
@@ -399,7 +477,8 @@ def _table_wide_columns(
     declared = set(SUITE_TABLES[name].column_names)
     if all(columns and set(columns) <= declared for columns in wanted):
         return release.read(name, sorted({c for columns in wanted for c in columns}))
-    return with_helpers(name, release.read(name, None), references)
+    table = release.read(name, None)
+    return with_helpers(name, table, with_document_texts(name, table, release.folder, references))
 
 
 def _sample_columns(name: str, result: Mapping[str, Any]) -> list[str]:
