@@ -57,7 +57,6 @@ class Marks:
 
     duplicates: DuplicateMarks
     claims: ClaimMarks
-    rows: dict[str, list[int]]  # per table: each batch's number of rows
 
 
 def read_batch(batch: Path, name: str, columns: Sequence[str] | None = None) -> pa.Table:
@@ -69,49 +68,46 @@ def read_batch(batch: Path, name: str, columns: Sequence[str] | None = None) -> 
     return pq.read_table(path, schema=schema, columns=list(columns))
 
 
-def corpus_marks(batch_dirs: Sequence[Path]) -> Marks:
-    """Duplicates, claims and entity document counts over every batch."""
-    rows: dict[str, list[int]] = {name: [] for name in BATCH_TABLES}
+def corpus_marks(batch_dirs: Sequence[Path], duplicates: DuplicateMarks | None = None) -> Marks:
+    """Duplicates (unless given: ``find_duplicates``), claims and entity document counts
+    over every batch."""
+    if duplicates is None:
+        duplicates = find_duplicates(batch_dirs)
     documents = _concat(
-        _counted(rows, "documents", _columns(batch_dirs, "documents", _DOCUMENT_READ)),
-        _light_empty("documents", _DOCUMENT_READ),
+        list(_columns(batch_dirs, "documents", ["doc_id", "published_date"])),
+        _light_empty("documents", ["doc_id", "published_date"]),
     )
-    passages = _concat(
-        _counted(rows, "passages", (passage_keys(_passage_read(d)) for d in batch_dirs)),
-        passage_keys(_light_empty("passages", [*PASSAGE_COLUMNS[:-1], "text"])),
-    )
-    features = _concat([_features(d) for d in batch_dirs], pa.table({}))
-    texts = BatchTexts(batch_dirs, rows["documents"], documents.column("doc_id").to_pylist())
-    duplicates = duplicate_marks(documents.select(DOCUMENT_COLUMNS), passages, texts, features)
-    del passages, texts, features
     claim_tables: dict[str, pa.Table] = {
-        "documents": documents.select(["doc_id", "published_date"]).append_column(
+        "documents": documents.append_column(
             "duplicate_of", pa.array(duplicates.duplicate_of, pa.string())
         )
     }
     for name in (*CLAIM_KINDS, "entities"):
         columns = CLAIM_COLUMNS[name]
-        parts = _counted(rows, name, _columns(batch_dirs, name, columns))
+        parts = list(_columns(batch_dirs, name, columns))
         claim_tables[name] = _concat(parts, _light_empty(name, columns))
     terms = pa.concat_tables([_terms(d) for d in batch_dirs]) if batch_dirs else None
-    claims = claim_marks(claim_tables, terms)
-    return Marks(duplicates, claims, rows)
+    return Marks(duplicates, claim_marks(claim_tables, terms))
 
 
-# documents columns dedup and claims read
-_DOCUMENT_READ = list(dict.fromkeys([*DOCUMENT_COLUMNS, "published_date"]))
+def find_duplicates(batch_dirs: Sequence[Path]) -> DuplicateMarks:
+    """Duplicate documents and passages over every batch (``dedup.near.duplicate_marks``),
+    from the columns dedup reads and the candidates' texts."""
+    parts = list(_columns(batch_dirs, "documents", DOCUMENT_COLUMNS))
+    documents = _concat(parts, _light_empty("documents", DOCUMENT_COLUMNS))
+    passages = _concat(
+        [passage_keys(_passage_read(d)) for d in batch_dirs],
+        passage_keys(_light_empty("passages", [*PASSAGE_COLUMNS[:-1], "text"])),
+    )
+    features = _concat([_features(d) for d in batch_dirs], pa.table({}))
+    ids = documents.column("doc_id").to_pylist()
+    texts = BatchTexts(batch_dirs, [part.num_rows for part in parts], ids)
+    return duplicate_marks(documents, passages, texts, features)
 
 
 def _columns(batch_dirs: Iterable[Path], name: str, columns: Sequence[str]) -> Iterator[pa.Table]:
     for batch in batch_dirs:
         yield read_batch(batch, name, columns)
-
-
-def _counted(rows: dict[str, list[int]], name: str, parts: Iterable[pa.Table]) -> list[pa.Table]:
-    """``parts`` as a list, each one's row count noted under ``rows[name]``."""
-    out = list(parts)
-    rows[name] = [part.num_rows for part in out]
-    return out
 
 
 def _concat(parts: Sequence[pa.Table], empty: pa.Table) -> pa.Table:
@@ -246,10 +242,12 @@ def assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
     return {name: out[name] for name in TABLES}
 
 
-def write_tables(batch_dirs: Sequence[Path], out_dir: Path) -> dict[str, dict[str, Any]]:
+def write_tables(
+    batch_dirs: Sequence[Path], out_dir: Path, duplicates: DuplicateMarks | None = None
+) -> dict[str, dict[str, Any]]:
     """Write every table of the release into ``out_dir``, a batch at a time; returns each
-    file's manifest description."""
-    marks = corpus_marks(batch_dirs)
+    file's manifest description. ``duplicates``: ``find_duplicates`` when already run."""
+    marks = corpus_marks(batch_dirs, duplicates)
     described = {
         name: _write_whole(out_dir, name, order_rows(name, table))
         for name, table in (

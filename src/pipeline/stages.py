@@ -30,6 +30,7 @@ from pipeline.claims import fact_terms
 from pipeline.clean.boilerplate import line_key
 from pipeline.clean.passages import base_text
 from pipeline.dedup.features import dedup_features
+from pipeline.dedup.near import DuplicateMarks
 from pipeline.document import Document
 from pipeline.faults import crash_point
 from pipeline.ingest.readers import InputFile, discover, input_file, read_inputs
@@ -505,23 +506,33 @@ def stage_assembled(
     """``assemble`` the batches into a fresh staging folder (as ``stage_release``), a
     batch at a time: no whole table is held in memory (see ``pipeline.assembly``).
 
-    ``isolated``: in a process of its own (``workers.call_alone``), so validation and
-    publishing do not start from the heap the grouping of claims fragmented.
+    ``isolated``: dedup, then claims and writing, each in a process of its own
+    (``workers.call_alone``), so no stage starts from the heap an earlier one fragmented
+    (dedup's shingle sets, claims' term sets: millions of small objects).
     """
     staged = _fresh_staging(plan, version)
     if isolated:
-        described = workers.call_alone(write_assembled, list(batch_dirs), staged)
+        duplicates = workers.call_alone(find_duplicates, list(batch_dirs))
+        described = workers.call_alone(write_assembled, list(batch_dirs), staged, duplicates)
     else:
         described = write_assembled(batch_dirs, staged)
     return_freed_memory()
     return _staged(plan, version, staged, described)
 
 
-def write_assembled(batch_dirs: Sequence[Path], staged: Path) -> dict[str, dict[str, Any]]:
+def find_duplicates(batch_dirs: Sequence[Path]) -> DuplicateMarks:
+    """``assembly.find_duplicates`` with the garbage collector paused."""
+    with _gc_paused():
+        return assembly.find_duplicates(batch_dirs)
+
+
+def write_assembled(
+    batch_dirs: Sequence[Path], staged: Path, duplicates: DuplicateMarks | None = None
+) -> dict[str, dict[str, Any]]:
     """``assembly.write_tables`` with the garbage collector paused (picklable, for
     ``workers.call_alone``)."""
     with _gc_paused():
-        return assembly.write_tables(batch_dirs, staged)
+        return assembly.write_tables(batch_dirs, staged, duplicates)
 
 
 def stage_release(plan: RunPlan, version: str, tables: dict[str, pa.Table]) -> Path:
