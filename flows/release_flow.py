@@ -134,8 +134,9 @@ def release_flow(
             futures = [process_batch.submit(plan, paths, repeated) for paths in batches]
             batch_dirs = _results(futures)
     with _timed(seconds, "assemble_dedup_claims"):
-        # In a process of its own when processes are ours to start (not on a Dask worker).
-        staged = assemble_and_stage(plan, version, batch_dirs, process_pool)
+        # In processes of its own when they are ours to start (not on a Dask worker).
+        isolated = process_pool and stages.assembly_isolated(plan)
+        staged = assemble_and_stage(plan, version, batch_dirs, isolated)
     with _timed(seconds, "validate"):
         report = validate(plan, staged)
     with _timed(seconds, "publish"):

