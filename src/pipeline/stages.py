@@ -50,7 +50,7 @@ from pipeline.publish.release import (
 )
 from pipeline.resources import load_yaml
 from pipeline.runtime import return_freed_memory
-from pipeline.schemas import CLAIM_KINDS, CONTRACT_VERSION, TABLES, batch_schema
+from pipeline.schemas import CLAIM_KINDS, CONTRACT_VERSION, TABLES
 from pipeline.validate import ValidationReport, validate_release
 from pipeline.validate.accuracy import GoldGate
 
@@ -420,10 +420,7 @@ def _kept_rows(
     side_files = (_SIGNATURES, _TERMS, _FEATURES)
     if not all((previous / name).is_file() for name in side_files):
         return None
-    tables = {
-        name: pq.read_table(previous / f"{name}.parquet", schema=batch_schema(name))
-        for name in BATCH_TABLES
-    }
+    tables = {name: assembly.read_batch(previous, name) for name in BATCH_TABLES}
     old = pq.read_table(previous / _SIGNATURES).to_pydict()
     old_signatures = dict(zip(old["source_path"], old["signature"], strict=True))
     short_keys = {p: keys for p, (_sha, keys) in _known_line_keys(keys_file, hashes).items()}
