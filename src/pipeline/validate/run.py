@@ -469,9 +469,12 @@ def _chunked_outcome(
     except Exception as exc:  # a gate reports, it does not crash
         return SuiteOutcome.not_run(name, "suite_runs", repr(exc)), None
     result = merge_results(name, chunks, whole, SAMPLE_ROWS)
-    if result["success"]:
-        return outcome_from(name, result, SUITE_TABLES[name].schema.empty_table()), result
-    return outcome_from(name, result, release.read(name, _sample_columns(name, result))), result
+    sample = SUITE_TABLES[name].schema.empty_table()
+    if not result["success"]:
+        # the failing rows' columns; a file that became unreadable gives no sample rows
+        with contextlib.suppress(OSError):
+            sample = release.read(name, _sample_columns(name, result))
+    return outcome_from(name, result, sample), result
 
 
 def _table_wide_columns(
