@@ -48,6 +48,21 @@ def test_chunk_rows_hold_about_the_chunk_bytes() -> None:
     assert chunk_rows(0, 0, chunk_bytes=1) == 1
 
 
+def test_a_chunk_of_quote_checked_rows_counts_its_documents_texts(
+    broken_release: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = run.ReleaseTables(broken_release)
+    money_rows, money_bytes = release.size("money") or (0, 0)
+    _docs, docs_bytes = release.size("documents") or (0, 0)
+    assert run.reads_source_texts("money") and not run.reads_source_texts("claims")
+    # a budget that holds the money rows alone, not with their documents' texts
+    monkeypatch.setattr(chunked, "CHUNK_BYTES", money_bytes + docs_bytes // 2)
+    assert 1 <= run.rows_per_chunk("money", release) < money_rows
+    claims_rows, _claims_bytes = release.size("claims") or (0, 0)
+    assert run.rows_per_chunk("claims", release) == claims_rows
+    assert run.rows_per_chunk("inputs", release) == 0
+
+
 def test_uniqueness_is_never_judged_a_chunk_at_a_time() -> None:
     rows, whole = split_suite(build_suites()["money"])
     assert "expect_column_values_to_be_unique" in {e["type"] for e in whole["expectations"]}

@@ -198,7 +198,7 @@ def with_document_texts(
     groups, so the documents of a chunk of rows are read from a few row groups; a row
     whose document has another source path is looked up by doc_id.
     """
-    if not any(h.name == QUOTE_MATCHES_SOURCE for h in helpers_for(name)):
+    if not reads_source_texts(name):
         return references
     path = release_dir / "documents.parquet"
     wanted = {"doc_id", "source_path"} <= set(table.column_names)
@@ -219,6 +219,11 @@ def with_document_texts(
     return _Overlay(references, documents=documents)
 
 
+def reads_source_texts(name: str) -> bool:
+    """Whether the suite of ``name`` checks quotes against the documents' source texts."""
+    return any(h.name == QUOTE_MATCHES_SOURCE for h in helpers_for(name))
+
+
 def _documents_of(path: Path, source_paths: pa.Array) -> pa.Table:
     """The documents with these source paths. Read by their range (which row-group
     statistics prune; a set of values does not), then kept by value."""
@@ -228,7 +233,9 @@ def _documents_of(path: Path, source_paths: pa.Array) -> pa.Table:
     field = pc.field("source_path")
     in_range = (field >= bounds["min"]) & (field <= bounds["max"])
     documents = pq.read_table(path, columns=DOCUMENT_TEXT_COLUMNS, filters=in_range)
-    return documents.filter(pc.is_in(documents.column("source_path"), source_paths))
+    wanted = pc.is_in(documents.column("source_path"), source_paths)
+    # most often every document in the range is wanted: no second copy of the texts then
+    return documents if pc.all(wanted).as_py() else documents.filter(wanted)
 
 
 def _no_documents() -> pa.Table:
@@ -425,7 +432,7 @@ def _suite_outcome(
     """One suite run on its table (read now, dropped after) with its helper columns; a
     table larger than a chunk a chunk at a time (``validate.chunked``)."""
     size = release.size(name)
-    rows = chunk_rows(*size) if size is not None else 0
+    rows = rows_per_chunk(name, release)
     if size is not None and rows < size[0]:
         return _chunked_outcome(context, name, suite, release, references, rows)
     table = release[name]
@@ -438,6 +445,22 @@ def _suite_outcome(
     except Exception as exc:  # a gate reports, it does not crash
         return SuiteOutcome.not_run(name, "suite_runs", repr(exc)), None
     return outcome_from(name, result, table), result
+
+
+def rows_per_chunk(name: str, release: ReleaseTables) -> int:
+    """Rows of ``name`` validated at once (``chunked.chunk_rows``; 0 for the inputs).
+
+    A suite that checks quotes holds, with its rows, the source texts of their documents:
+    the rows are ordered by source path, so a chunk's share of the texts is about its
+    share of the rows, and the texts count in the chunk's bytes. Without them a chunk of
+    money at 100,000 documents read 520 MB of texts and the validation peaked at 2.6 GB.
+    """
+    size = release.size(name)
+    if size is None:
+        return 0
+    rows, nbytes = size
+    texts = release.size("documents") if reads_source_texts(name) else None
+    return chunk_rows(rows, nbytes + (texts[1] if texts is not None else 0))
 
 
 def _chunked_outcome(
