@@ -27,7 +27,7 @@ import math
 import operator
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, chain, compress, count, repeat
@@ -56,6 +56,11 @@ _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _STEM_LENGTH = 6  # crude prefix stemming: celebrate/celebrations, diplomatic/diplomacy
 
 _T = TypeVar("_T")
+# A fact's context terms as grouping keeps them for every fact: sorted, so equal sets are
+# equal tuples. A tuple takes a fifth of a frozenset's memory (at 100,000 documents the
+# facts' term sets took 1.7 GB as frozensets); grouping makes a frozenset of a context's
+# terms only while it compares them.
+Terms = tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,17 +186,21 @@ def fact_terms(tables: Mapping[str, pa.Table]) -> pa.Table:
     )
 
 
-def _term_sets(column: pa.ChunkedArray) -> list[frozenset[str]]:
-    """The term lists of a ``fact_terms`` column as sets, one per row.
+def sorted_terms(terms: Iterable[str]) -> Terms:
+    """Terms as grouping keeps them (``Terms``)."""
+    return tuple(sorted(terms))
 
-    Equal lists share one set and each distinct term is one string object (memory: a
-    corpus has ~20 terms per fact but a vocabulary of thousands). A set is built from its
-    list in list order, so it iterates as ``frozenset(row)`` would. A null list has no
+
+def _term_tuples(column: pa.ChunkedArray) -> list[Terms]:
+    """The term lists of a ``fact_terms`` column as ``Terms``, one per row.
+
+    Equal lists share one tuple and each distinct term is one string object (memory: a
+    corpus has ~20 terms per fact but a vocabulary of thousands). A null list has no
     terms (``fact_terms`` makes none).
     """
-    shared: dict[tuple[str, ...], frozenset[str]] = {}
+    shared: dict[Terms, Terms] = {}
     names: dict[str, str] = {}
-    out: list[frozenset[str]] = []
+    out: list[Terms] = []
     for chunk in column.chunks:
         for start in range(0, len(chunk), _SLICE):
             part = chunk.slice(start, _SLICE)
@@ -203,9 +212,10 @@ def _term_sets(column: pa.ChunkedArray) -> list[frozenset[str]]:
             flat = list(map(words.__getitem__, encoded.indices.to_pylist()))
             for n, valid in enumerate(part.is_valid().to_pylist()):
                 key = tuple(flat[offsets[n] - offsets[0] : offsets[n + 1] - offsets[0]])
-                found = shared.get(key) if valid else frozenset()
-                if found is None:
-                    found = shared[key] = frozenset(key)
+                found = shared.get(key) if valid else ()
+                if found is None:  # fact_terms sorts its lists: one tuple for both, mostly
+                    ordered = sorted_terms(key)
+                    found = shared[key] = key if ordered == key else ordered
                 out.append(found)
     return out
 
@@ -214,8 +224,8 @@ _SLICE = 8192  # rows converted at once (bounds the temporary Python lists)
 
 
 def _known_terms(
-    terms: pa.Table, sets: Sequence[frozenset[str]], fact_ids: pa.ChunkedArray
-) -> list[frozenset[str] | None]:
+    terms: pa.Table, sets: Sequence[Terms], fact_ids: pa.ChunkedArray
+) -> list[Terms | None]:
     """For each fact_id: the terms of its (last) ``fact_terms`` row, else None."""
     n = terms.num_rows
     # index_in finds the first match: looking in the reversed rows, the last row wins.
@@ -256,7 +266,7 @@ class _Facts:
     value: list[str]
     bucket: list[str]
     period: list[str | None]
-    terms: list[frozenset[str]]
+    terms: list[Terms]
 
 
 def _value_keys(kind: str, table: pa.Table, quotes: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -275,12 +285,12 @@ def _value_keys(kind: str, table: pa.Table, quotes: Sequence[str]) -> tuple[list
 
 
 def _row_terms(
-    table: pa.Table, quotes: Sequence[str], known: Sequence[frozenset[str] | None] | None
-) -> list[frozenset[str]]:
+    table: pa.Table, quotes: Sequence[str], known: Sequence[Terms | None] | None
+) -> list[Terms]:
     """Each row's context terms: known (``fact_terms``) or computed from its sentence."""
-    terms_of: dict[tuple[str, str], frozenset[str]] = {}  # copied sentences are common
+    terms_of: dict[tuple[str, str], Terms] = {}  # copied sentences are common
     sentences: list[str] | None = None  # fetched only if some row's terms are unknown
-    out: list[frozenset[str]] = []
+    out: list[Terms] = []
     for n, quote in enumerate(quotes):
         terms = known[n] if known is not None else None
         if not terms:  # as the unknown ones: an empty known set is recomputed
@@ -289,7 +299,7 @@ def _row_terms(
             key = (sentences[n], quote)
             terms = terms_of.get(key)
             if terms is None:
-                terms = terms_of[key] = content_terms(*key)
+                terms = terms_of[key] = sorted_terms(content_terms(*key))
         out.append(terms)
     return out
 
@@ -298,7 +308,7 @@ def _load_facts(
     kind: str,
     table: pa.Table,
     canonical: Mapping[str, str],
-    known: Sequence[frozenset[str] | None] | None,
+    known: Sequence[Terms | None] | None,
 ) -> _Facts:
     """The rows of one fact table as columns, sorted by fact_id (stable: row order breaks
     ties), so grouping does not depend on row order."""
@@ -363,7 +373,7 @@ def _corpus_idf(tables: Mapping[str, pa.Table], facts: Sequence[_Facts]) -> dict
     for kind_facts in facts:  # each kind's rows, in the order of its facts
         sentence_ids.append(by_row[start + np.array(kind_facts.row, np.int64)])
         start += len(kind_facts.row)
-    set_ids: dict[frozenset[str], int] = {}
+    set_ids: dict[Terms, int] = {}
     for kind_facts in facts:
         for terms in kind_facts.terms:
             set_ids.setdefault(terms, len(set_ids))
@@ -454,7 +464,7 @@ class Context:
     kind: str
     bucket: str
     value: str
-    terms: frozenset[str]
+    terms: frozenset[str] | Terms
     members: tuple[int, ...]  # fact indices, ascending
 
 
@@ -463,9 +473,9 @@ def contexts(facts: Sequence[Fact]) -> list[Context]:
     return _contexts((f.kind, f.bucket, f.value, f.terms) for f in facts)
 
 
-def _contexts(keys: Iterable[tuple[str, str, str, frozenset[str]]]) -> list[Context]:
+def _contexts(keys: Iterable[tuple[str, str, str, frozenset[str] | Terms]]) -> list[Context]:
     """``contexts`` of the facts' (kind, bucket, value, terms)."""
-    by_key: dict[tuple[str, str, str, frozenset[str]], list[int]] = {}
+    by_key: dict[tuple[str, str, str, frozenset[str] | Terms], list[int]] = {}
     for i, key in enumerate(keys):
         found = by_key.get(key)
         if found is None:
@@ -511,7 +521,7 @@ class LeaderIndex:
     def add(self, leader: int, terms: frozenset[str]) -> None:
         self.file(leader, terms, self._prefix(terms))
 
-    def file(self, leader: int, terms: frozenset[str], prefix: Iterable[str]) -> None:
+    def file(self, leader: int, terms: Collection[str], prefix: Iterable[str]) -> None:
         """``add`` given the terms' prefix."""
         if not terms:
             self._empty.append(leader)
@@ -523,7 +533,7 @@ class LeaderIndex:
         self.collect(found, terms, self._prefix(terms))
         return found
 
-    def collect(self, found: set[int], terms: frozenset[str], prefix: Iterable[str]) -> None:
+    def collect(self, found: set[int], terms: Collection[str], prefix: Iterable[str]) -> None:
         """``candidates`` given the terms' prefix, added to ``found``."""
         if not terms:
             found.update(self._empty)
@@ -569,9 +579,9 @@ class _Grouping:
         self.docs: list[set[str]] = []
         self.indexes: dict[tuple[str, str], LeaderIndex] = {}
         self.ranks = _rarity_ranks(idf)
-        self._prefixes: dict[frozenset[str], list[str]] = {}
+        self._prefixes: dict[frozenset[str] | Terms, list[str]] = {}
 
-    def prefix(self, terms: frozenset[str], weight: float) -> list[str]:
+    def prefix(self, terms: frozenset[str] | Terms, weight: float) -> list[str]:
         """``prefix_terms(terms, idf)`` given the terms' weight, memoised."""
         found = self._prefixes.get(terms)
         if found is None:
@@ -597,6 +607,7 @@ class _Grouping:
                 index.collect(found, terms, prefix)
         if not found:
             return []
+        probe = frozenset(terms)  # for the intersections (a frozenset stays itself)
         dates, value = context.kind == "dates", context.value
         get = self.idf.get
         leader_terms, leader_values = self.leader_terms, self.leader_values
@@ -612,9 +623,9 @@ class _Grouping:
             if not smaller < weight:  # min(weight, leader's weight)
                 smaller = weight
             if smaller == 0:
-                score = 1.0 if terms == leader_terms[claim] else 0.0
+                score = 1.0 if probe == leader_terms[claim] else 0.0
             else:
-                score = math.fsum(map(get, terms & leader_terms[claim], _ONES)) / smaller
+                score = math.fsum(map(get, probe & leader_terms[claim], _ONES)) / smaller
             if score >= SIMILARITY_THRESHOLD:
                 scored.append((-score, claim))
         scored.sort()
@@ -648,7 +659,7 @@ class _Grouping:
     ) -> int:
         """A claim led by the context, filed in its indexes."""
         claim = len(self.members)
-        self.leader_terms.append(context.terms)
+        self.leader_terms.append(frozenset(context.terms))
         self.leader_values.append(context.value)
         self.leader_weights.append(weight)
         self.members.append([])
@@ -797,7 +808,7 @@ def claim_marks(tables: Mapping[str, pa.Table], terms: pa.Table | None = None) -
             strict=True,
         )
     )
-    sets = _term_sets(terms.column("terms")) if terms is not None else None
+    sets = _term_tuples(terms.column("terms")) if terms is not None else None
     facts = []
     for kind in CLAIM_KINDS:
         table = tables[kind]
