@@ -130,7 +130,8 @@ def _plain_terms_by_fact(table: pa.Table) -> dict[str, frozenset[str]]:
 
 def _plain_load_facts(
     kind: str, table: pa.Table, canonical: Mapping[str, str], known: Mapping[str, Any]
-) -> list[Fact]:
+) -> list[tuple[int, Fact]]:
+    """The table's facts sorted by fact_id (stable), each with its row."""
     facts = []
     terms_of: dict[tuple[str, str], frozenset[str]] = {}
     for row in table.to_pylist():
@@ -156,7 +157,7 @@ def _plain_load_facts(
                 terms,
             )
         )
-    return sorted(facts, key=lambda f: f.fact_id)
+    return sorted(enumerate(facts), key=lambda pair: pair[1].fact_id)
 
 
 def _plain_idf(facts: Sequence[Fact]) -> dict[str, float]:
@@ -173,11 +174,14 @@ def _plain_build_claims(tables: Mapping[str, pa.Table], terms: pa.Table | None) 
     canonical = {d["doc_id"]: d["duplicate_of"] or d["doc_id"] for d in docs}
     published = {d["doc_id"]: d["published_date"] for d in docs}
     known = _plain_terms_by_fact(terms) if terms is not None else {}
-    by_kind = {k: _plain_load_facts(k, tables[k], canonical, known) for k in CLAIM_KINDS}
+    loaded = {k: _plain_load_facts(k, tables[k], canonical, known) for k in CLAIM_KINDS}
+    by_kind = {k: [fact for _row, fact in pairs] for k, pairs in loaded.items()}
     idf = _plain_idf([f for facts in by_kind.values() for f in facts])
     rows: list[Row] = []
-    claim_of: dict[str, str] = {}
-    for facts in by_kind.values():
+    # each row's claim is the one holding that row, also where a fact_id repeats
+    claim_ids: dict[str, list[str]] = {}
+    for kind, facts in by_kind.items():
+        claim_ids[kind] = [""] * len(facts)
         for group in plain_groups(facts, idf):
             members = [facts[i] for i in group]
             rep = min(
@@ -203,11 +207,11 @@ def _plain_build_claims(tables: Mapping[str, pa.Table], terms: pa.Table | None) 
                     "fact_ids": sorted(f.fact_id for f in members),
                 }
             )
-            claim_of.update((f.fact_id, claim_id) for f in members)
+            for i in group:
+                claim_ids[kind][loaded[kind][i][0]] = claim_id
     out = {}
     for kind in CLAIM_KINDS:
-        ids = [claim_of[f] for f in tables[kind].column("fact_id").to_pylist()]
-        out[kind] = with_columns(kind, tables[kind], {"claim_id": ids})
+        out[kind] = with_columns(kind, tables[kind], {"claim_id": claim_ids[kind]})
     ids = tables["entities"].column("entity_id").to_pylist()
     mentions: dict[str, set[str]] = {}
     for entity, doc in zip(ids, tables["entities"].column("doc_id").to_pylist(), strict=True):
@@ -382,5 +386,6 @@ def test_corpus_idf_is_the_plain_idf(rows: list[Row], chunks: int) -> None:
     tables = _tables(rows, {}, [None] * len(_DOCS), chunks)
     canonical = {d: d for d in _DOCS}
     facts = [claims._load_facts(k, tables[k], canonical, None) for k in CLAIM_KINDS]
-    plain = [f for k in CLAIM_KINDS for f in _plain_load_facts(k, tables[k], canonical, {})]
-    assert claims._corpus_idf(tables, facts) == _plain_idf(plain)
+    plain = [f for k in CLAIM_KINDS for _row, f in _plain_load_facts(k, tables[k], canonical, {})]
+    sentences = claims.sentence_numbers(tables[k].column("sentence") for k in CLAIM_KINDS)
+    assert claims._corpus_idf(facts, sentences) == _plain_idf(plain)

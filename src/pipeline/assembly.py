@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.build import BATCH_TABLES
-from pipeline.claims import CLAIM_COLUMNS, ClaimMarks, claim_marks, fact_terms
+from pipeline.claims import ClaimMarks, claim_marks, fact_terms
 from pipeline.dedup.features import dedup_features
 from pipeline.dedup.near import (
     DOCUMENT_COLUMNS,
@@ -73,21 +73,19 @@ def corpus_marks(batch_dirs: Sequence[Path], duplicates: DuplicateMarks | None =
     over every batch."""
     if duplicates is None:
         duplicates = find_duplicates(batch_dirs)
-    documents = _concat(
-        list(_columns(batch_dirs, "documents", ["doc_id", "published_date"])),
-        _light_empty("documents", ["doc_id", "published_date"]),
-    )
-    claim_tables: dict[str, pa.Table] = {
-        "documents": documents.append_column(
-            "duplicate_of", pa.array(duplicates.duplicate_of, pa.string())
-        )
-    }
-    for name in (*CLAIM_KINDS, "entities"):
-        columns = CLAIM_COLUMNS[name]
-        parts = list(_columns(batch_dirs, name, columns))
-        claim_tables[name] = _concat(parts, _light_empty(name, columns))
-    terms = pa.concat_tables([_terms(d) for d in batch_dirs]) if batch_dirs else None
-    return Marks(duplicates, claim_marks(claim_tables, terms))
+
+    def load(name: str, columns: Sequence[str]) -> pa.Table:
+        if name == "documents":  # with dedup's decisions
+            read = [c for c in columns if c != "duplicate_of"]
+            documents = _concat(list(_columns(batch_dirs, name, read)), _light_empty(name, read))
+            duplicate_of = pa.array(duplicates.duplicate_of, pa.string())
+            return documents.append_column("duplicate_of", duplicate_of).select(list(columns))
+        return _concat(list(_columns(batch_dirs, name, columns)), _light_empty(name, columns))
+
+    def load_terms() -> pa.Table | None:
+        return pa.concat_tables([_terms(d) for d in batch_dirs]) if batch_dirs else None
+
+    return Marks(duplicates, claim_marks(load, load_terms))
 
 
 def find_duplicates(batch_dirs: Sequence[Path]) -> DuplicateMarks:

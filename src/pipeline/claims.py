@@ -27,9 +27,9 @@ import math
 import operator
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import accumulate, chain, compress, count, repeat
 from typing import TypeVar
 
@@ -40,6 +40,7 @@ import pyarrow.compute as pc
 
 from pipeline.ids import short_hash
 from pipeline.resources import load_yaml
+from pipeline.runtime import return_freed_memory
 from pipeline.schemas import CLAIM_KINDS, TABLES, with_columns
 
 # Chosen on the seeds: the bicentennial "in 2026" (002) vs "on May 2, 2026" (004) scores
@@ -285,9 +286,12 @@ def _value_keys(kind: str, table: pa.Table, quotes: Sequence[str]) -> tuple[list
 
 
 def _row_terms(
-    table: pa.Table, quotes: Sequence[str], known: Sequence[Terms | None] | None
+    sentences_of: Callable[[], pa.ChunkedArray],
+    quotes: Sequence[str],
+    known: Sequence[Terms | None] | None,
 ) -> list[Terms]:
-    """Each row's context terms: known (``fact_terms``) or computed from its sentence."""
+    """Each row's context terms: known (``fact_terms``) or computed from its sentence
+    (``sentences_of()``: the rows' sentences, asked for only when some terms are unknown)."""
     terms_of: dict[tuple[str, str], Terms] = {}  # copied sentences are common
     sentences: list[str] | None = None  # fetched only if some row's terms are unknown
     out: list[Terms] = []
@@ -295,7 +299,7 @@ def _row_terms(
         terms = known[n] if known is not None else None
         if not terms:  # as the unknown ones: an empty known set is recomputed
             if sentences is None:
-                sentences = table.column("sentence").to_pylist()
+                sentences = sentences_of().to_pylist()
             key = (sentences[n], quote)
             terms = terms_of.get(key)
             if terms is None:
@@ -309,14 +313,18 @@ def _load_facts(
     table: pa.Table,
     canonical: Mapping[str, str],
     known: Sequence[Terms | None] | None,
+    sentences_of: Callable[[], pa.ChunkedArray] | None = None,
 ) -> _Facts:
     """The rows of one fact table as columns, sorted by fact_id (stable: row order breaks
-    ties), so grouping does not depend on row order."""
+    ties), so grouping does not depend on row order. ``sentences_of``: the rows'
+    sentences, when ``table`` has none."""
     fact_ids = table.column("fact_id").to_pylist()
     doc_ids = _shared_strings(table.column("doc_id"))
     quotes = table.column("quote").to_pylist()
     values, buckets = _value_keys(kind, table, quotes)
-    terms = _row_terms(table, quotes, known)
+    if sentences_of is None:
+        sentences_of = partial(table.column, "sentence")
+    terms = _row_terms(sentences_of, quotes, known)
     del quotes
     columns = table.column_names
     periods = table.column("period").to_pylist() if "period" in columns else [None] * len(fact_ids)
@@ -357,17 +365,26 @@ def idf_weights(facts: Iterable[Fact]) -> dict[str, float]:
     return _idf(df, len(sentences))
 
 
-def _corpus_idf(tables: Mapping[str, pa.Table], facts: Sequence[_Facts]) -> dict[str, float]:
-    """``idf_weights`` of the facts of ``tables`` (``facts``, in CLAIM_KINDS order).
+def sentence_numbers(sentences: Iterable[pa.ChunkedArray]) -> npt.NDArray[np.int64]:
+    """A number per row of the given sentence columns, one after another: equal
+    sentences, equal numbers (by Arrow: no Python string made)."""
+    chunks = [chunk for column in sentences for chunk in column.chunks]
+    if not chunks:
+        return np.array([], np.int64)
+    encoded = pa.concat_arrays(chunks).dictionary_encode()
+    numbers: npt.NDArray[np.int64] = (
+        encoded.indices.fill_null(len(encoded.dictionary)).to_numpy().astype(np.int64)
+    )
+    return numbers
 
-    The distinct (sentence, terms) pairs as pairs of numbers: sentences numbered by Arrow
-    (equal strings, one number; no Python string made), term sets by equality.
+
+def _corpus_idf(facts: Sequence[_Facts], by_row: npt.NDArray[np.int64]) -> dict[str, float]:
+    """``idf_weights`` of ``facts`` (every claim kind's, in CLAIM_KINDS order) given their
+    tables' ``sentence_numbers`` (the kinds' rows one after another).
+
+    The distinct (sentence, terms) pairs as pairs of numbers: sentences by ``by_row``,
+    term sets by equality.
     """
-    chunks = [c for f in facts for c in tables[f.kind].column("sentence").chunks]
-    encoded = pa.concat_arrays(chunks).dictionary_encode() if chunks else None
-    by_row = np.array([], np.int64)
-    if encoded is not None:
-        by_row = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy().astype(np.int64)
     sentence_ids: list[npt.NDArray[np.int64]] = []
     start = 0
     for kind_facts in facts:  # each kind's rows, in the order of its facts
@@ -713,16 +730,16 @@ def _claims(
     table: pa.Table,
     published: Mapping[str, str | None],
     columns: dict[str, list[object]],
-    claim_of: dict[str, str],
-) -> None:
-    """Append the claims of one kind to ``columns`` (claims table columns) and the claim_id
-    of each of their facts to ``claim_of``."""
+) -> list[str]:
+    """Append the claims of one kind to ``columns`` (claims table columns); the claim_id of
+    each fact, aligned with the table's rows."""
     reps = [_representative(facts, group) for group in groups]
     # quote and sentence of the representatives only, fetched from the table by row
     rows = pa.array([facts.row[r] for r in reps], pa.int64())
     quotes = table.column("quote").take(rows).to_pylist()
     sentences = table.column("sentence").take(rows).to_pylist()
     fact_id, doc_id, canonical = facts.fact_id, facts.doc_id, facts.canonical
+    claim_ids = [""] * len(fact_id)  # every fact is in one group: all are set
     append = {name: columns[name].append for name in TABLES["claims"].column_names}
     for group, rep, quote, sentence in zip(groups, reps, quotes, sentences, strict=True):
         value = facts.value[rep]
@@ -742,7 +759,9 @@ def _claims(
         append["latest_published"](dates[-1] if dates else None)
         append["doc_ids"](sorted(docs))
         append["fact_ids"](sorted([fact_id[i] for i in group]))
-        claim_of.update((fact_id[i], claim_id) for i in group)
+        for i in group:
+            claim_ids[facts.row[i]] = claim_id
+    return claim_ids
 
 
 def _claims_table(columns: Mapping[str, list[object]]) -> pa.Table:
@@ -784,7 +803,7 @@ def build_claims(
 
     ``terms``: the facts' ``fact_terms`` when the batches computed them.
     """
-    marks = claim_marks(tables, terms)
+    marks = claim_marks(lambda name, columns: tables[name].select(list(columns)), lambda: terms)
     out = {
         kind: with_columns(kind, tables[kind], {"claim_id": marks.claim_ids[kind]})
         for kind in CLAIM_KINDS
@@ -796,44 +815,64 @@ def build_claims(
     return out
 
 
-def claim_marks(tables: Mapping[str, pa.Table], terms: pa.Table | None = None) -> ClaimMarks:
-    """``build_claims``' decisions from the columns it reads (``CLAIM_COLUMNS`` of each
-    table: documents, the claim kinds and entities)."""
-    documents = tables["documents"]
-    canonical = _canonical_of(documents)
-    published = dict(
-        zip(
-            documents.column("doc_id").to_pylist(),
-            documents.column("published_date").to_pylist(),
-            strict=True,
-        )
-    )
+Load = Callable[[str, Sequence[str]], pa.Table]  # a table's named columns
+
+
+def claim_marks(load: Load, load_terms: Callable[[], pa.Table | None] = lambda: None) -> ClaimMarks:
+    """``build_claims``' decisions from the columns it reads.
+
+    ``load(name, columns)``: some of the ``CLAIM_COLUMNS`` of a table (documents, the
+    claim kinds, entities); ``load_terms()``: the facts' ``fact_terms`` (None: computed
+    from the sentences). What is loaded is let go as soon as it is used, and sentences
+    are held as numbers, so loaders that read files hold little: at 100,000 documents
+    sentences, entities and fact terms are 800 MB in Arrow.
+    """
+    # first, while little else is held: its Arrow grouping peaks at 370 MB at 100,000 docs
+    n_documents = entity_document_counts(load("entities", CLAIM_COLUMNS["entities"]))
+    canonical, published = _documents_of(load("documents", CLAIM_COLUMNS["documents"]))
+    by_row = sentence_numbers(load(kind, ["sentence"]).column("sentence") for kind in CLAIM_KINDS)
+    facts = _all_facts(load, canonical, load_terms())
+    idf = _corpus_idf(facts, by_row)
+    del by_row
+    # the temporaries are freed but kept by the allocators; grouping would start 800 MB
+    # higher at 100,000 documents
+    return_freed_memory()
+    columns: dict[str, list[object]] = {name: [] for name in TABLES["claims"].column_names}
+    claim_ids: dict[str, list[str]] = {}
+    for kind_facts in facts:
+        kind = kind_facts.kind
+        keys = zip(repeat(kind), kind_facts.bucket, kind_facts.value, kind_facts.terms)
+        groups = _group(_contexts(keys), kind_facts.doc_id, idf)
+        shown = load(kind, ["quote", "sentence"])
+        claim_ids[kind] = _claims(kind_facts, groups, shown, published, columns)
+        del groups, shown
+        return_freed_memory()  # the next kind's grouping starts from what this one holds
+    return ClaimMarks(claim_ids=claim_ids, n_documents=n_documents, claims=_claims_table(columns))
+
+
+def _documents_of(documents: pa.Table) -> tuple[dict[str, str], dict[str, str | None]]:
+    """Each document's canonical (itself or the document it copies) and published date."""
+    ids = documents.column("doc_id").to_pylist()
+    published = documents.column("published_date").to_pylist()
+    return _canonical_of(documents), dict(zip(ids, published, strict=True))
+
+
+def _all_facts(load: Load, canonical: Mapping[str, str], terms: pa.Table | None) -> list[_Facts]:
+    """The facts of every claim kind, in CLAIM_KINDS order, with their terms."""
     sets = _term_tuples(terms.column("terms")) if terms is not None else None
     facts = []
     for kind in CLAIM_KINDS:
-        table = tables[kind]
+        table = load(kind, [c for c in CLAIM_COLUMNS[kind] if c != "sentence"])
         known = None
         if terms is not None and sets is not None:
             known = _known_terms(terms, sets, table.column("fact_id"))
-        facts.append(_load_facts(kind, table, canonical, known))
-        del known
-    del sets
-    idf = _corpus_idf(tables, facts)
-    columns: dict[str, list[object]] = {name: [] for name in TABLES["claims"].column_names}
-    claim_of: dict[str, str] = {}
-    for kind_facts in facts:
-        keys = zip(repeat(kind_facts.kind), kind_facts.bucket, kind_facts.value, kind_facts.terms)
-        groups = _group(_contexts(keys), kind_facts.doc_id, idf)
-        _claims(kind_facts, groups, tables[kind_facts.kind], published, columns, claim_of)
-    del facts
-    return ClaimMarks(
-        claim_ids={
-            kind: [claim_of[f] for f in tables[kind].column("fact_id").to_pylist()]
-            for kind in CLAIM_KINDS
-        },
-        n_documents=entity_document_counts(tables["entities"]),
-        claims=_claims_table(columns),
-    )
+        sentences_of = partial(_column_of, load, kind, "sentence")
+        facts.append(_load_facts(kind, table, canonical, known, sentences_of))
+    return facts
+
+
+def _column_of(load: Load, name: str, column: str) -> pa.ChunkedArray:
+    return load(name, [column]).column(column)
 
 
 # The columns claim_marks reads, per table.
