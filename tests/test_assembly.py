@@ -128,6 +128,11 @@ def test_call_alone_runs_in_another_process() -> None:
     assert workers.call_alone(os.getpid) != os.getpid()
 
 
+def test_call_alone_both_runs_each_in_a_process_of_its_own() -> None:
+    first, second = workers.call_alone_both(os.getpid, os.getpid)
+    assert len({first, second, os.getpid()}) == 3
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     sizes=st.lists(st.integers(0, 40), max_size=8),

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.build import BATCH_TABLES
-from pipeline.claims import ClaimMarks, claim_marks, fact_terms
+from pipeline.claims import ClaimGroups, ClaimMarks, claim_groups, claim_marks, fact_terms
 from pipeline.dedup.features import dedup_features
 from pipeline.dedup.near import (
     DOCUMENT_COLUMNS,
@@ -68,24 +69,41 @@ def read_batch(batch: Path, name: str, columns: Sequence[str] | None = None) -> 
     return pq.read_table(path, schema=schema, columns=list(columns))
 
 
-def corpus_marks(batch_dirs: Sequence[Path], duplicates: DuplicateMarks | None = None) -> Marks:
-    """Duplicates (unless given: ``find_duplicates``), claims and entity document counts
-    over every batch."""
+def corpus_marks(
+    batch_dirs: Sequence[Path],
+    duplicates: DuplicateMarks | None = None,
+    groups: ClaimGroups | None = None,
+) -> Marks:
+    """Duplicates (unless given: ``find_duplicates``), claims (from ``group_claims`` when
+    given) and entity document counts over every batch."""
     if duplicates is None:
         duplicates = find_duplicates(batch_dirs)
+    copies = duplicates.duplicate_of
 
     def load(name: str, columns: Sequence[str]) -> pa.Table:
-        if name == "documents":  # with dedup's decisions
-            read = [c for c in columns if c != "duplicate_of"]
-            documents = _concat(list(_columns(batch_dirs, name, read)), _light_empty(name, read))
-            duplicate_of = pa.array(duplicates.duplicate_of, pa.string())
-            return documents.append_column("duplicate_of", duplicate_of).select(list(columns))
-        return _concat(list(_columns(batch_dirs, name, columns)), _light_empty(name, columns))
+        if name != "documents":
+            return _load(batch_dirs, name, columns)
+        read = [c for c in columns if c != "duplicate_of"]  # with dedup's decisions
+        documents = _load(batch_dirs, name, read)
+        duplicate_of = pa.array(copies, pa.string())
+        return documents.append_column("duplicate_of", duplicate_of).select(list(columns))
 
-    def load_terms() -> pa.Table | None:
-        return pa.concat_tables([_terms(d) for d in batch_dirs]) if batch_dirs else None
+    return Marks(duplicates, claim_marks(load, partial(_all_terms, batch_dirs), groups))
 
-    return Marks(duplicates, claim_marks(load, load_terms))
+
+def group_claims(batch_dirs: Sequence[Path]) -> ClaimGroups:
+    """The claims of the batches' facts (``claims.claim_groups``): no need of duplicates,
+    so it can run beside ``find_duplicates``."""
+    return claim_groups(partial(_load, batch_dirs), partial(_all_terms, batch_dirs))
+
+
+def _load(batch_dirs: Sequence[Path], name: str, columns: Sequence[str]) -> pa.Table:
+    """Some columns of every batch's table ``name``, one after another."""
+    return _concat(list(_columns(batch_dirs, name, columns)), _light_empty(name, columns))
+
+
+def _all_terms(batch_dirs: Sequence[Path]) -> pa.Table | None:
+    return pa.concat_tables([_terms(d) for d in batch_dirs]) if batch_dirs else None
 
 
 def find_duplicates(batch_dirs: Sequence[Path]) -> DuplicateMarks:
@@ -241,11 +259,15 @@ def assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
 
 
 def write_tables(
-    batch_dirs: Sequence[Path], out_dir: Path, duplicates: DuplicateMarks | None = None
+    batch_dirs: Sequence[Path],
+    out_dir: Path,
+    duplicates: DuplicateMarks | None = None,
+    groups: ClaimGroups | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Write every table of the release into ``out_dir``, a batch at a time; returns each
-    file's manifest description. ``duplicates``: ``find_duplicates`` when already run."""
-    marks = corpus_marks(batch_dirs, duplicates)
+    file's manifest description. ``duplicates``, ``groups``: ``find_duplicates`` and
+    ``group_claims`` when already run."""
+    marks = corpus_marks(batch_dirs, duplicates, groups)
     described = {
         name: _write_whole(out_dir, name, order_rows(name, table))
         for name, table in (

@@ -314,17 +314,20 @@ def _load_facts(
     canonical: Mapping[str, str],
     known: Sequence[Terms | None] | None,
     sentences_of: Callable[[], pa.ChunkedArray] | None = None,
+    *,
+    with_terms: bool = True,
 ) -> _Facts:
     """The rows of one fact table as columns, sorted by fact_id (stable: row order breaks
     ties), so grouping does not depend on row order. ``sentences_of``: the rows'
-    sentences, when ``table`` has none."""
+    sentences, when ``table`` has none. Without terms (``with_terms``): every fact's are
+    empty (the facts of groups already made)."""
     fact_ids = table.column("fact_id").to_pylist()
     doc_ids = _shared_strings(table.column("doc_id"))
     quotes = table.column("quote").to_pylist()
     values, buckets = _value_keys(kind, table, quotes)
     if sentences_of is None:
         sentences_of = partial(table.column, "sentence")
-    terms = _row_terms(sentences_of, quotes, known)
+    terms = _row_terms(sentences_of, quotes, known) if with_terms else [()] * len(quotes)
     del quotes
     columns = table.column_names
     periods = table.column("period").to_pylist() if "period" in columns else [None] * len(fact_ids)
@@ -818,36 +821,76 @@ def build_claims(
 Load = Callable[[str, Sequence[str]], pa.Table]  # a table's named columns
 
 
-def claim_marks(load: Load, load_terms: Callable[[], pa.Table | None] = lambda: None) -> ClaimMarks:
-    """``build_claims``' decisions from the columns it reads.
+@dataclass(frozen=True)
+class ClaimGroups:
+    """Grouping's result: per claim kind, each claim's facts as rows of the kind's table.
 
-    ``load(name, columns)``: some of the ``CLAIM_COLUMNS`` of a table (documents, the
-    claim kinds, entities); ``load_terms()``: the facts' ``fact_terms`` (None: computed
-    from the sentences). What is loaded is let go as soon as it is used, and sentences
-    are held as numbers, so loaders that read files hold little: at 100,000 documents
-    sentences, entities and fact terms are 800 MB in Arrow.
+    Grouping does not depend on which documents are copies (only a claim's
+    representative and independent sources do), so it can run beside dedup.
     """
-    # first, while little else is held: its Arrow grouping peaks at 370 MB at 100,000 docs
-    n_documents = entity_document_counts(load("entities", CLAIM_COLUMNS["entities"]))
-    canonical, published = _documents_of(load("documents", CLAIM_COLUMNS["documents"]))
+
+    rows: dict[str, list[list[int]]]
+
+
+def claim_groups(
+    load: Load, load_terms: Callable[[], pa.Table | None] = lambda: None
+) -> ClaimGroups:
+    """The claims of every kind's facts (``group_facts`` over the IDF of all kinds).
+
+    ``load(name, columns)``: some of the ``CLAIM_COLUMNS`` of a claim kind's table;
+    ``load_terms()``: the facts' ``fact_terms`` (None: computed from the sentences). What
+    is loaded is let go as soon as it is used, and sentences are held as numbers, so
+    loaders that read files hold little: at 100,000 documents sentences and fact terms are
+    650 MB in Arrow.
+    """
     by_row = sentence_numbers(load(kind, ["sentence"]).column("sentence") for kind in CLAIM_KINDS)
-    facts = _all_facts(load, canonical, load_terms())
+    facts = _all_facts(load, {}, load_terms())
     idf = _corpus_idf(facts, by_row)
     del by_row
     # the temporaries are freed but kept by the allocators; grouping would start 800 MB
     # higher at 100,000 documents
     return_freed_memory()
+    rows: dict[str, list[list[int]]] = {}
+    for kind_facts in facts:
+        keys = zip(repeat(kind_facts.kind), kind_facts.bucket, kind_facts.value, kind_facts.terms)
+        row = kind_facts.row
+        groups = _group(_contexts(keys), kind_facts.doc_id, idf)
+        rows[kind_facts.kind] = [[row[i] for i in group] for group in groups]
+    return ClaimGroups(rows)
+
+
+def claim_marks(
+    load: Load,
+    load_terms: Callable[[], pa.Table | None] = lambda: None,
+    groups: ClaimGroups | None = None,
+) -> ClaimMarks:
+    """``build_claims``' decisions from the columns it reads (see ``claim_groups``, and
+    the documents' and entities' ``CLAIM_COLUMNS``). ``groups``: ``claim_groups`` when
+    already made."""
+    if groups is None:
+        groups = claim_groups(load, load_terms)
+    # first, while little else is held: its Arrow grouping peaks at 370 MB at 100,000 docs
+    n_documents = entity_document_counts(load("entities", CLAIM_COLUMNS["entities"]))
+    canonical, published = _documents_of(load("documents", CLAIM_COLUMNS["documents"]))
     columns: dict[str, list[object]] = {name: [] for name in TABLES["claims"].column_names}
     claim_ids: dict[str, list[str]] = {}
-    for kind_facts in facts:
-        kind = kind_facts.kind
-        keys = zip(repeat(kind), kind_facts.bucket, kind_facts.value, kind_facts.terms)
-        groups = _group(_contexts(keys), kind_facts.doc_id, idf)
+    for kind in CLAIM_KINDS:
+        fact_columns = [c for c in CLAIM_COLUMNS[kind] if c != "sentence"]
+        facts = _load_facts(kind, load(kind, fact_columns), canonical, None, with_terms=False)
         shown = load(kind, ["quote", "sentence"])
-        claim_ids[kind] = _claims(kind_facts, groups, shown, published, columns)
-        del groups, shown
-        return_freed_memory()  # the next kind's grouping starts from what this one holds
+        found = _positions(facts, groups.rows[kind])
+        claim_ids[kind] = _claims(facts, found, shown, published, columns)
+        del facts, shown, found
+        return_freed_memory()  # the next kind starts from what this one holds
     return ClaimMarks(claim_ids=claim_ids, n_documents=n_documents, claims=_claims_table(columns))
+
+
+def _positions(facts: _Facts, groups: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Groups of table rows as groups of the facts' positions (their fact_id order)."""
+    position = [0] * len(facts.row)
+    for at, row in enumerate(facts.row):
+        position[row] = at
+    return [[position[row] for row in group] for group in groups]
 
 
 def _documents_of(documents: pa.Table) -> tuple[dict[str, str], dict[str, str | None]]:

@@ -16,6 +16,7 @@ import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, overload
 
@@ -26,7 +27,7 @@ import pyarrow.parquet as pq
 import pipeline
 from pipeline import assembly, workers
 from pipeline.build import BATCH_TABLES, build_tables
-from pipeline.claims import fact_terms
+from pipeline.claims import ClaimGroups, fact_terms
 from pipeline.clean.boilerplate import line_key
 from pipeline.clean.passages import base_text
 from pipeline.dedup.features import dedup_features
@@ -514,14 +515,18 @@ def stage_assembled(
     """``assemble`` the batches into a fresh staging folder (as ``stage_release``), a
     batch at a time: no whole table is held in memory (see ``pipeline.assembly``).
 
-    ``isolated``: dedup, then claims and writing, each in a process of its own
-    (``workers.call_alone``), so no stage starts from the heap an earlier one fragmented
-    (dedup's shingle sets, claims' term sets: millions of small objects).
+    ``isolated``: dedup and the grouping of claims side by side, then the claims table and
+    the writing, each in a process of its own (``workers.call_alone``), so no stage starts
+    from the heap an earlier one fragmented (dedup's shingle sets, claims' term sets:
+    millions of small objects) and both cores work.
     """
     staged = _fresh_staging(plan, version)
     if isolated:
-        duplicates = workers.call_alone(find_duplicates, list(batch_dirs))
-        described = workers.call_alone(write_assembled, list(batch_dirs), staged, duplicates)
+        dirs = list(batch_dirs)
+        duplicates, groups = workers.call_alone_both(
+            partial(find_duplicates, dirs), partial(group_claims, dirs)
+        )
+        described = workers.call_alone(write_assembled, dirs, staged, duplicates, groups)
     else:
         described = write_assembled(batch_dirs, staged)
     return_freed_memory()
@@ -534,13 +539,22 @@ def find_duplicates(batch_dirs: Sequence[Path]) -> DuplicateMarks:
         return assembly.find_duplicates(batch_dirs)
 
 
+def group_claims(batch_dirs: Sequence[Path]) -> ClaimGroups:
+    """``assembly.group_claims`` with the garbage collector paused."""
+    with _gc_paused():
+        return assembly.group_claims(batch_dirs)
+
+
 def write_assembled(
-    batch_dirs: Sequence[Path], staged: Path, duplicates: DuplicateMarks | None = None
+    batch_dirs: Sequence[Path],
+    staged: Path,
+    duplicates: DuplicateMarks | None = None,
+    groups: ClaimGroups | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``assembly.write_tables`` with the garbage collector paused (picklable, for
     ``workers.call_alone``)."""
     with _gc_paused():
-        return assembly.write_tables(batch_dirs, staged, duplicates)
+        return assembly.write_tables(batch_dirs, staged, duplicates, groups)
 
 
 def stage_release(plan: RunPlan, version: str, tables: dict[str, pa.Table]) -> Path:

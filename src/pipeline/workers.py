@@ -21,6 +21,8 @@ from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
+A = TypeVar("A")
+B = TypeVar("B")
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -97,13 +99,25 @@ def call_alone(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
     it), so the stages after it would start from its peak. ``fn`` and its arguments must
     be picklable.
     """
-    with ProcessPoolExecutor(
+    with _alone() as alone:
+        return alone.submit(fn, *args, **kwargs).result()
+
+
+def call_alone_both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """``first()`` and ``second()`` at once, each as ``call_alone`` would run it."""
+    with _alone() as one, _alone() as two:
+        started = one.submit(first), two.submit(second)
+        return started[0].result(), started[1].result()
+
+
+def _alone() -> ProcessPoolExecutor:
+    """A pool of one process, to be shut down (ending the process) after one call."""
+    return ProcessPoolExecutor(
         1,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_exit_with_parent,
         initargs=(os.getpid(),),
-    ) as alone:
-        return alone.submit(fn, *args, **kwargs).result()
+    )
 
 
 def is_pooled() -> bool:
