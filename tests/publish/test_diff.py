@@ -427,3 +427,38 @@ def test_cli_diff_text_json_and_unknown_release(
     assert "OLD 'v0' is not a release" in err and "v1, v2" in err and "pipeline releases" in err
     assert main(["diff", "latest", "v2", "--output", str(tmp_path / "empty")]) == EXIT_USAGE
     assert "pipeline run --output" in capsys.readouterr().err
+
+
+def _read_back(folder: Path) -> tuple[dict[str, Any], dict[str, pa.Table]]:
+    manifest = json.loads((folder / MANIFEST).read_text())
+    return manifest, {p.stem: pq.read_table(p) for p in folder.glob("*.parquet")}
+
+
+def test_a_diff_read_a_row_at_a_time_equals_the_one_of_whole_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folders are read a batch of rows at a time (here one row per batch); the rows picked
+    from the batches must be the ones, in the order, of the tables read whole."""
+    kept = [_money("b.txt", "sha-b", 10 * i + 20, f"${i} billion") for i in range(6)]
+    money_old = kept + [_money("a.txt", "sha-a1", 10 * i, f"${i} million") for i in range(6)]
+    money_new = kept + [_money("a.txt", "sha-a2", 10 * i, f"${i} million") for i in (5, 0, 3, 7)]
+    money_new += [_money("b.txt", "sha-b", 4, "$3 million", claim_id="clm_2")]
+    claims_old = [_claim("clm_1", ["b.txt"], 1), _claim("clm_2", ["c.txt", "a.txt"], 2)]
+    claims_new = [_claim("clm_2", ["d.txt", "a.txt"], 2), _claim("clm_3", ["b.txt"], 1)]
+    old = _release("v1", OLD_DOCS, money=money_old, claims=claims_old)
+    new = _release("v2", NEW_DOCS, money=money_new, claims=claims_new)
+    new[1]["documents"] = to_arrow(
+        "documents", [_doc(p, s, "Intro. " * 60 + p) for p, s in NEW_DOCS.items()]
+    )
+    old_dir, new_dir = _write_release(tmp_path, "v1", old), _write_release(tmp_path, "v2", new)
+    for path in [*old_dir.glob("*.parquet"), *new_dir.glob("*.parquet")]:
+        pq.write_table(pq.read_table(path), path, row_group_size=2)  # some groups skipped
+    whole = diff.dumps(_diff(_read_back(old_dir), _read_back(new_dir)))
+    monkeypatch.setattr(diff, "_BATCH_BYTES", 1)
+    batched = diff.diff_releases(diff.side_from_dir(old_dir), diff.side_from_dir(new_dir))
+    assert diff.dumps(batched) == whole
+    assert len(json.loads(whole)["rows"]) > 15
+    manifest, tables = _read_back(new_dir)
+    manifest["parent_version"] = "v1"
+    args = (manifest, old_dir, tables, 3)
+    assert changelog.release_changelog(*args, folder=new_dir) == changelog.release_changelog(*args)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.publish import diff
-from pipeline.publish.release import MANIFEST
+from pipeline.publish.release import MANIFEST, table_columns
 from pipeline.schemas import TABLES
 
 MAX_ROWS = 50  # rows shown per table; `pipeline diff ... --format json` has every row
@@ -67,25 +67,42 @@ def render(
     return "\n".join(lines) + "\n"
 
 
+def _all_added(tables: Mapping[str, pa.Table]) -> list[TableChange]:
+    """Every table's rows counted as added; only the row counts are read."""
+    counted = [(name, table_columns(tables, name, ())) for name in TABLES]
+    return [compare(name, None, _present(name, table)) for name, table in counted]
+
+
+def _present(name: str, table: pa.Table | None) -> pa.Table:
+    if table is None:
+        raise KeyError(name)
+    return table
+
+
 def release_changelog(
     manifest: Mapping[str, Any],
     parent_dir: Path | None,
     tables: Mapping[str, pa.Table],
     max_rows: int = MAX_ROWS,
+    folder: Path | None = None,
 ) -> str:
     """CHANGELOG.md of a staged release against its parent folder (None: first release).
 
     Counts per table, change and cause first, then up to ``max_rows`` rows per table. A
-    first release only counts its rows: every one is new (``document_added``).
+    first release only counts its rows: every one is new (``document_added``). ``folder``:
+    the staged folder ``tables`` are read from, if they are; the diff then reads its
+    Parquet files a few columns and rows at a time instead of table by table.
     """
     version, parent = str(manifest["version"]), manifest.get("parent_version")
     if parent_dir is None or not parent:  # what the engine would say: all added, no need
-        return render(version, None, [compare(name, None, tables[name]) for name in TABLES])
+        return render(version, None, _all_added(tables))
     if not (parent_dir / MANIFEST).is_file():  # never expected (gc keeps it): say so, go on
         gone = f"Parent release: {parent}, but {parent_dir} is gone: every row counted as new."
-        added = [compare(name, None, tables[name]) for name in TABLES]
-        return render(version, parent, added, intro=gone)
-    new = diff.side_from_tables(manifest, tables)
+        return render(version, parent, _all_added(tables), intro=gone)
+    if folder is not None:
+        new = diff.side_from_dir(folder, manifest)
+    else:
+        new = diff.side_from_tables(manifest, tables)
     result = diff.diff_releases(diff.side_from_dir(parent_dir), new, limit=max_rows)
     full = f"pipeline diff {parent} {version} --format json"
     body = diff.render_markdown(result, max_rows, full)

@@ -52,7 +52,7 @@ import hashlib
 import json
 import math
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,8 +61,10 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline.publish.release import read_columns, read_manifest
+from pipeline.runtime import return_freed_memory
 from pipeline.schemas import ASSEMBLED_COLUMNS, FACT_TABLES, MANIFEST_INPUTS, TABLES
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
@@ -99,11 +101,93 @@ CORPUS_COLUMNS: dict[str, frozenset[str]] = {
 
 _FLAG_CELLS = 4_000_000  # values copied at once to find a changed row's changed columns
 _LONG = 200  # longer strings are shown abbreviated (source_text, passage text)
+# Uncompressed bytes of the columns read at once from a Parquet file. Reading tables whole
+# (documents 570 MB, entities 660 MB at 100,000 documents; both releases at once) took
+# CHANGELOG.md to a 3.8 GB peak.
+_BATCH_BYTES = 16 * 2**20
 
 Loader = Callable[[str, Sequence[str] | None], "pa.Table | None"]
+Rows = npt.NDArray[np.int64]  # row numbers
 
 
 # ---------------------------------------------------------------------------- the sides
+
+
+@dataclass(frozen=True, slots=True)
+class Lazy:
+    """One table of a release, read a few columns, or a slice of rows, at a time.
+
+    ``read(columns)`` gives those columns of every row; ``batches(columns, rows)`` gives
+    them a slice of rows at a time, in row order, as (first row number, slice); with
+    ``rows`` (ascending row numbers) it may skip slices that hold none of them. So a wide
+    column (documents.source_text, entities.sentence: about 500 MB each at 100,000
+    documents) is hashed, and its few shown rows picked, without ever being held whole.
+    """
+
+    schema: pa.Schema
+    num_rows: int
+    read: Callable[[Sequence[str]], pa.Table]
+    batches: Callable[[Sequence[str], Rows | None], Iterator[tuple[int, pa.Table]]]
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self.schema.names)
+
+
+def in_memory(table: pa.Table) -> Lazy:
+    """A table already in memory: a single batch."""
+
+    def read(columns: Sequence[str]) -> pa.Table:
+        return table.select(list(columns))
+
+    def batches(columns: Sequence[str], rows: Rows | None) -> Iterator[tuple[int, pa.Table]]:
+        yield 0, table.select(list(columns))
+
+    return Lazy(table.schema, table.num_rows, read, batches)
+
+
+def _batch_rows(metadata: pq.FileMetaData, columns: Sequence[str]) -> int:
+    """Rows per batch so that ``columns`` take about _BATCH_BYTES uncompressed."""
+    wanted, size = set(columns), 0  # bytes of those columns over the whole file
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for i in range(row_group.num_columns):
+            column = row_group.column(i)
+            if column.path_in_schema.split(".")[0] in wanted:
+                size += column.total_uncompressed_size
+    return max(1, int(metadata.num_rows) * _BATCH_BYTES // max(1, size))
+
+
+def parquet_table(path: Path) -> Lazy:
+    """A Parquet file, never read whole: only the columns asked for, a batch at a time."""
+    file = pq.ParquetFile(path)
+    schema, num_rows = file.schema_arrow, file.metadata.num_rows
+    file.close()
+
+    def read(columns: Sequence[str]) -> pa.Table:
+        return pq.read_table(path, columns=list(columns))
+
+    def batches(columns: Sequence[str], rows: Rows | None) -> Iterator[tuple[int, pa.Table]]:
+        # Row group by row group: one iter_batches over the whole file read ahead, and
+        # held 1 GB reading documents at 100,000 documents, 130 MB this way.
+        with pq.ParquetFile(path) as source:
+            size = _batch_rows(source.metadata, columns)
+            start = 0
+            for group in range(source.num_row_groups):
+                end = start + source.metadata.row_group(group).num_rows
+                if rows is None or _any_between(rows, start, end):
+                    for batch in source.iter_batches(size, [group], list(columns)):
+                        yield start, pa.Table.from_batches([batch])
+                        start += batch.num_rows
+                start = end
+
+    return Lazy(schema, num_rows, read, batches)
+
+
+def _any_between(rows: Rows, start: int, end: int) -> bool:
+    """Whether ascending ``rows`` hold a row number in [start, end)."""
+    low, high = np.searchsorted(rows, [start, end])
+    return bool(high > low)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,16 +195,19 @@ class Side:
     """One release as the engine sees it: its manifest and a reader of its tables.
 
     ``load(name, columns)`` gives the table (only ``columns`` when given) or None when the
-    release has no such table; tables are read one at a time, so two releases are never
+    release has no such table; ``open(name)`` gives it as a ``Lazy`` table (None: read
+    whole through ``load``). Tables are read one at a time, so two releases are never
     held in memory whole.
     """
 
     manifest: Mapping[str, Any]
     load: Loader
+    open: Callable[[str], Lazy | None] | None = None
 
 
-def side_from_dir(release_dir: Path) -> Side:
-    """A published (or staged) release folder."""
+def side_from_dir(release_dir: Path, manifest: Mapping[str, Any] | None = None) -> Side:
+    """A published (or staged) release folder; ``manifest`` instead of the folder's own
+    (a staged release whose manifest is still being completed)."""
 
     def load(name: str, columns: Sequence[str] | None) -> pa.Table | None:
         path = release_dir / f"{name}.parquet"
@@ -128,7 +215,13 @@ def side_from_dir(release_dir: Path) -> Side:
             return None
         return read_columns(path, columns)
 
-    return Side(read_manifest(release_dir), load)
+    def open_table(name: str) -> Lazy | None:
+        path = release_dir / f"{name}.parquet"
+        return parquet_table(path) if path.is_file() else None
+
+    if manifest is None:
+        manifest = read_manifest(release_dir)
+    return Side(manifest, load, open_table)
 
 
 def side_from_tables(manifest: Mapping[str, Any], tables: Mapping[str, pa.Table]) -> Side:
@@ -159,8 +252,51 @@ def _inputs_table(manifest: Mapping[str, Any]) -> pa.Table | None:
     )
 
 
-def _load(side: Side, name: str) -> pa.Table | None:
-    return _inputs_table(side.manifest) if name == INPUTS else side.load(name, None)
+def _open(side: Side, name: str) -> Lazy | None:
+    if name == INPUTS:
+        table = _inputs_table(side.manifest)
+    elif side.open is not None:
+        return side.open(name)
+    else:
+        table = side.load(name, None)
+    return None if table is None else in_memory(table)
+
+
+def take(table: Lazy, rows: npt.NDArray[np.int64], columns: Sequence[str]) -> pa.Table:
+    """``columns`` of the rows ``rows`` (row numbers, in that order), read a batch at a
+    time and keeping only those rows."""
+    columns = list(columns)
+    if not len(rows):
+        return pa.schema([table.schema.field(c) for c in columns]).empty_table()
+    order = np.argsort(rows, kind="stable")
+    ascending = rows[order]
+    parts = []
+    for start, batch in table.batches(columns, ascending):
+        low, high = np.searchsorted(ascending, [start, start + batch.num_rows])
+        if high > low:
+            parts.append(batch.take(pa.array(ascending[low:high] - start)))
+        if high == len(ascending):
+            break  # every row asked for is read: the rest of the file is not
+    back = np.empty(len(order), dtype=np.int64)
+    back[order] = np.arange(len(order))
+    return pa.concat_tables(parts).take(pa.array(back))
+
+
+def _column_at(table: Lazy, rows: npt.NDArray[np.int64], column: str) -> pa.Array:
+    """One column's value at each row number; null where the row is absent (-1)."""
+    present = rows >= 0
+    values = take(table, rows[present], [column])[column].combine_chunks()
+    at = np.full(len(rows), -1, dtype=np.int64)
+    at[present] = np.arange(int(present.sum()))
+    return values.take(_indices(at))
+
+
+def table_hashes(table: Lazy, columns: Sequence[str]) -> npt.NDArray[np.uint64]:
+    """``row_hashes`` of a table read a batch at a time."""
+    if not columns:
+        return np.zeros(table.num_rows, dtype=np.uint64)
+    parts = [row_hashes(batch, columns) for _, batch in table.batches(columns, None)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
 
 
 # ------------------------------------------------------------------ sources and context
@@ -252,7 +388,7 @@ class _Sources:
 
     ranks: pa.Table  # path, rank (index into STATUSES)
     doc_paths: pa.Table  # doc_id, path (from the documents of both releases)
-    passage_docs: Callable[[], pa.Table]  # passage_id, doc_id; read only when needed
+    passage_docs: Callable[[pa.ChunkedArray], pa.Table]  # passage_id, doc_id of those ids
 
 
 def _distinct(tables: Sequence[pa.Table | None], columns: Sequence[str]) -> pa.Table:
@@ -262,6 +398,13 @@ def _distinct(tables: Sequence[pa.Table | None], columns: Sequence[str]) -> pa.T
     if not present:
         return schema.empty_table()
     return pa.concat_tables(present).group_by(list(columns)).aggregate([])
+
+
+def _with_ids(passages: pa.Table | None, wanted: pa.ChunkedArray) -> pa.Table | None:
+    if passages is None:
+        return None
+    ids = passages["passage_id"]
+    return passages.filter(pc.is_in(ids, value_set=wanted.cast(ids.type)))
 
 
 def _sources(old: Side, new: Side, statuses: Mapping[str, str]) -> _Sources:
@@ -275,9 +418,12 @@ def _sources(old: Side, new: Side, statuses: Mapping[str, str]) -> _Sources:
     columns = ("doc_id", "source_path")
     docs = _distinct([old.load("documents", columns), new.load("documents", columns)], columns)
 
-    def passage_docs() -> pa.Table:
+    def passage_docs(wanted: pa.ChunkedArray) -> pa.Table:
+        # Only the passages asked for are kept, a release at a time: distinct pairs of every
+        # passage of both releases took 300 MB at 100,000 documents.
         columns = ("passage_id", "doc_id")
-        return _distinct([old.load("passages", columns), new.load("passages", columns)], columns)
+        sides = [_with_ids(side.load("passages", columns), wanted) for side in (old, new)]
+        return _distinct(sides, columns)
 
     return _Sources(ranks, docs.rename_columns(["doc_id", "path"]), passage_docs)
 
@@ -361,10 +507,49 @@ class Matched:
 
 def match_rows(old: pa.Table, new: pa.Table, key: Sequence[str], columns: Sequence[str]) -> Matched:
     """Match two tables on ``key`` and keep the rows added, removed or changed."""
+    return _match(in_memory(old), in_memory(new), key, columns)
 
-    def keyed(table: pa.Table, side: str) -> pa.Table:
-        parts = {k: table[k] for k in key}
-        parts[f"__hash_{side}"] = pa.array(row_hashes(table, columns))
+
+def _match(old: Lazy, new: Lazy, key: Sequence[str], columns: Sequence[str]) -> Matched:
+    found = _match_one_key(old, new, key[0], columns) if len(key) == 1 else None
+    return found if found is not None else _match_join(old, new, key, columns)
+
+
+def _match_one_key(old: Lazy, new: Lazy, key: str, columns: Sequence[str]) -> Matched | None:
+    """Match on a single key column by looking each new key up among the old ones (exact:
+    the values are compared, not hashed). The Arrow join held 850 MB for entities at
+    100,000 documents (2.3 million fact_ids a side), this about 300 MB. None (use the
+    join) for keys typed differently, null or repeated on the old side, which the join
+    handles its own way."""
+    before, after = old.read([key])[key], new.read([key])[key]
+    if before.type != after.type or before.null_count or after.null_count:
+        return None
+    if pc.count_distinct(before).as_py() != len(before):
+        return None
+    found = pc.index_in(after, value_set=before)  # per new row: its old row, null if none
+    old_row = np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
+    del found
+    present = old_row >= 0
+    differs = ~present
+    hash_old = table_hashes(old, columns)
+    differs[present] = table_hashes(new, columns)[present] != hash_old[old_row[present]]
+    gone = np.ones(len(before), dtype=bool)
+    gone[old_row[present]] = False
+    new_rows, old_rows = np.flatnonzero(differs), np.flatnonzero(gone)
+    keys = pa.chunked_array([after.take(new_rows), before.take(old_rows)], after.type)
+    change = np.where(present[new_rows], _CHANGED, _ADDED).astype(np.int8)
+    return Matched(
+        pa.table({key: keys}),
+        np.concatenate([old_row[new_rows], old_rows]),
+        np.concatenate([new_rows, np.full(len(old_rows), -1, dtype=np.int64)]),
+        np.concatenate([change, np.full(len(old_rows), _REMOVED, dtype=np.int8)]),
+    )
+
+
+def _match_join(old: Lazy, new: Lazy, key: Sequence[str], columns: Sequence[str]) -> Matched:
+    def keyed(table: Lazy, side: str) -> pa.Table:
+        parts = dict(zip(key, table.read(key).columns, strict=True))
+        parts[f"__hash_{side}"] = pa.array(table_hashes(table, columns))
         parts[f"__row_{side}"] = pa.array(np.arange(table.num_rows, dtype=np.int64))
         return pa.table(parts)
 
@@ -391,7 +576,7 @@ def _indices(rows: npt.NDArray[np.int64]) -> pa.Array:
     return pa.array(rows, mask=rows < 0)
 
 
-def _pick(column: str, old: pa.Table, new: pa.Table, matched: Matched) -> pa.Array:
+def _pick(column: str, old: Lazy, new: Lazy, matched: Matched) -> pa.Array:
     """Each row's value of ``column``: the new side's, the old side's for removed rows."""
     count = len(matched.change)
     having = [t for t in (new, old) if column in t.column_names]
@@ -399,16 +584,16 @@ def _pick(column: str, old: pa.Table, new: pa.Table, matched: Matched) -> pa.Arr
         return pa.nulls(count)
     kind = having[0].schema.field(column).type
 
-    def side(table: pa.Table, rows: npt.NDArray[np.int64]) -> pa.Array:
+    def side(table: Lazy, rows: npt.NDArray[np.int64]) -> pa.Array:
         if column not in table.column_names:
             return pa.nulls(count, kind)
-        return table[column].take(_indices(rows)).combine_chunks()
+        return _column_at(table, rows, column)
 
     return pc.if_else(pa.array(matched.new >= 0), side(new, matched.new), side(old, matched.old))
 
 
 def _column_flags(
-    old: pa.Table, new: pa.Table, matched: Matched, columns: Sequence[str]
+    old: Lazy, new: Lazy, matched: Matched, columns: Sequence[str]
 ) -> dict[str, npt.NDArray[np.bool_]]:
     """For the changed rows (in order): which columns differ. Columns are copied and hashed
     a few at a time, so that at most about _FLAG_CELLS values are copied at once."""
@@ -417,12 +602,13 @@ def _column_flags(
     flags = {c: np.zeros(count, dtype=bool) for c in columns}
     if not count or not columns:
         return flags
-    old_rows, new_rows = pa.array(matched.old[changed]), pa.array(matched.new[changed])
+    old_rows, new_rows = matched.old[changed], matched.new[changed]
     step = max(1, _FLAG_CELLS // count)
     for start in range(0, len(columns), step):
         group = list(columns[start : start + step])
-        before = _hashes(old.select(group).take(old_rows), [_hash_term(old, c) for c in group])
-        after = _hashes(new.select(group).take(new_rows), [_hash_term(new, c) for c in group])
+        was, now = take(old, old_rows, group), take(new, new_rows, group)
+        before = _hashes(was, [_hash_term(was, c) for c in group])
+        after = _hashes(now, [_hash_term(now, c) for c in group])
         for column, a, b in zip(group, before, after, strict=True):
             flags[column] = a != b
     return flags
@@ -431,18 +617,15 @@ def _column_flags(
 # --------------------------------------------------------------------------- attribution
 
 
-def _doc_pairs(
-    name: str, table: pa.Table, rows: npt.NDArray[np.int64], sources: _Sources
-) -> pa.Table:
+def _doc_pairs(name: str, table: Lazy, rows: npt.NDArray[np.int64], sources: _Sources) -> pa.Table:
     """(row, doc_id) for each document a side's rows come from."""
     present = np.flatnonzero(rows >= 0)
-    take = pa.array(rows[present])
     if name == "claims":
-        lists = table["doc_ids"].take(take).combine_chunks()
+        lists = take(table, rows[present], ["doc_ids"])["doc_ids"].combine_chunks()
         parents = pc.list_parent_indices(lists).to_numpy()
         return pa.table({"row": present[parents], "doc_id": pc.list_flatten(lists)})
     if name == "duplicates":
-        taken = table.select(["level", "id", "duplicate_of"]).take(take)
+        taken = take(table, rows[present], ["level", "id", "duplicate_of"])
         ends = pa.table(
             {
                 "row": np.concatenate([present, present]),
@@ -459,25 +642,26 @@ def _doc_pairs(
         passages = ends.filter(passage).select(["row", "id"])
         if passages.num_rows:
             mapped = passages.join(
-                sources.passage_docs(), keys="id", right_keys="passage_id", join_type="inner"
+                sources.passage_docs(passages["id"]),
+                keys="id",
+                right_keys="passage_id",
+                join_type="inner",
             )
             docs = pa.concat_tables(
                 [docs, mapped.select(["row", "doc_id"])], promote_options="permissive"
             )
         return docs
     if "doc_id" in table.column_names:
-        return pa.table({"row": present, "doc_id": table["doc_id"].take(take)})
+        return pa.table({"row": present, "doc_id": take(table, rows[present], ["doc_id"])[0]})
     return pa.table({"row": pa.array([], pa.int64()), "doc_id": pa.array([], pa.string())})
 
 
-def _path_pairs(
-    name: str, table: pa.Table, rows: npt.NDArray[np.int64], sources: _Sources
-) -> pa.Table:
+def _path_pairs(name: str, table: Lazy, rows: npt.NDArray[np.int64], sources: _Sources) -> pa.Table:
     """(row, path) for each input file a side's rows come from."""
     column = {INPUTS: "path", "quarantine": "source_path"}.get(name)
     if column is not None:
         present = np.flatnonzero(rows >= 0)
-        return pa.table({"row": present, "path": table[column].take(pa.array(rows[present]))})
+        return pa.table({"row": present, "path": take(table, rows[present], [column])[0]})
     docs = _doc_pairs(name, table, rows, sources)
     # Unknown doc ids keep their row with a null path: they count as unchanged.
     return docs.join(sources.doc_paths, keys="doc_id", join_type="left outer").select(
@@ -542,10 +726,10 @@ _REIDENTIFIED = frozenset(
 
 
 def _occurrences(
-    table: pa.Table, rows: npt.NDArray[np.int64], at: npt.NDArray[np.int64], content: list[str]
+    table: Lazy, rows: npt.NDArray[np.int64], at: npt.NDArray[np.int64], content: list[str]
 ) -> pa.Table:
     """(at, content hash, occurrence): the n-th fact with that content in document order."""
-    taken = table.take(pa.array(rows))
+    taken = take(table, rows, list(dict.fromkeys([*content, "char_start"])))
     ordered = pa.table(
         {"at": at, "hash": pa.array(row_hashes(taken, content)), "pos": taken["char_start"]}
     ).sort_by([("hash", "ascending"), ("pos", "ascending")])
@@ -558,8 +742,8 @@ def _occurrences(
 
 def same_facts(
     name: str,
-    old: pa.Table,
-    new: pa.Table,
+    old: Lazy,
+    new: Lazy,
     matched: Matched,
     rank: npt.NDArray[np.int8],
     columns: Sequence[str],
@@ -657,8 +841,8 @@ class _Judged:
     """One table's differing rows with everything decided about them, row by row."""
 
     name: str
-    old: pa.Table
-    new: pa.Table
+    old: Lazy
+    new: Lazy
     columns: list[str]  # the shared non-key columns compared
     matched: Matched
     cause: npt.NDArray[np.int8]
@@ -667,10 +851,10 @@ class _Judged:
     partner: npt.NDArray[np.int64]  # same fact under another id, -1 when none
 
 
-def _judge(name: str, old: pa.Table, new: pa.Table, sources: _Sources, ctx: Context) -> _Judged:
+def _judge(name: str, old: Lazy, new: Lazy, sources: _Sources, ctx: Context) -> _Judged:
     key = KEYS[name]
     columns = [c for c in new.column_names if c in old.column_names and c not in key]
-    matched = match_rows(old, new, key, columns)
+    matched = _match(old, new, key, columns)
     flags = _column_flags(old, new, matched, columns)
     corpus = CORPUS_COLUMNS.get(name, frozenset())
     outside = [flags[c] for c in columns if c not in corpus]
@@ -691,16 +875,16 @@ def _judge(name: str, old: pa.Table, new: pa.Table, sources: _Sources, ctx: Cont
 
 def diff_table(
     name: str,
-    old: pa.Table | None,
-    new: pa.Table | None,
+    before: pa.Table | Lazy | None,
+    after: pa.Table | Lazy | None,
     sources: _Sources,
     ctx: Context,
     limit: int | None = None,
 ) -> TableDiff:
     """Every differing row of one table, counted by change and cause; the first ``limit``
     rows (all when None) in listing order with their values."""
-    rows_old, rows_new = (None if t is None else t.num_rows for t in (old, new))
-    old, new = _both(old, new)
+    rows_old, rows_new = (None if t is None else t.num_rows for t in (before, after))
+    old, new = _both(*(in_memory(t) if isinstance(t, pa.Table) else t for t in (before, after)))
     judged = _judge(name, old, new, sources, ctx)
     change, cause = judged.matched.change, judged.cause
     tally = np.bincount(change * len(CAUSES) + cause, minlength=len(CHANGES) * len(CAUSES))
@@ -721,14 +905,14 @@ def diff_table(
     )
 
 
-def _both(old: pa.Table | None, new: pa.Table | None) -> tuple[pa.Table, pa.Table]:
+def _both(old: Lazy | None, new: Lazy | None) -> tuple[Lazy, Lazy]:
     """Both tables; one a release does not have is empty, so every row of the other differs."""
     if old is not None and new is not None:
         return old, new
     if old is not None:
-        return old, old.schema.empty_table()
+        return old, in_memory(old.schema.empty_table())
     if new is not None:
-        return new.schema.empty_table(), new
+        return in_memory(new.schema.empty_table()), new
     raise ValueError("neither release has this table")
 
 
@@ -775,9 +959,9 @@ def _rows(judged: _Judged, shown: npt.NDArray[np.int64], sources: _Sources) -> t
     partner_keys = matched.keys.take(pa.array(np.maximum(partners, 0))).to_pylist()
     # Position of each changed row among the changed rows, where its flags are.
     flag_index = np.cumsum(matched.change == _CHANGED) - 1
-    changed = [int(i) for i in shown if matched.change[i] == _CHANGED]
-    before = dict(zip(changed, _values(old, matched.old[changed], columns), strict=True))
-    after = dict(zip(changed, _values(new, matched.new[changed], columns), strict=True))
+    changed = np.array([i for i in shown if matched.change[i] == _CHANGED], dtype=np.int64)
+    before = dict(zip(changed.tolist(), _values(old, matched.old[changed], columns), strict=True))
+    after = dict(zip(changed.tolist(), _values(new, matched.new[changed], columns), strict=True))
     result = []
     for n, i in enumerate(shown):
         kind = int(matched.change[i])
@@ -802,11 +986,11 @@ def _rows(judged: _Judged, shown: npt.NDArray[np.int64], sources: _Sources) -> t
 
 
 def _values(
-    table: pa.Table, rows: npt.NDArray[np.int64], columns: Sequence[str]
+    table: Lazy, rows: npt.NDArray[np.int64], columns: Sequence[str]
 ) -> list[dict[str, Any]]:
     if not len(rows):
         return []
-    values: list[dict[str, Any]] = table.select(list(columns)).take(pa.array(rows)).to_pylist()
+    values: list[dict[str, Any]] = take(table, rows, columns).to_pylist()
     return values
 
 
@@ -823,13 +1007,16 @@ def diff_releases(old: Side, new: Side, limit: int | None = None) -> ReleaseDiff
     when None). Tables are read and compared one at a time."""
     statuses = source_statuses(input_hashes(old), input_hashes(new))
     ctx = context(old.manifest, new.manifest, statuses)
-    sources = _sources(old, new, statuses)
     tables = []
+    sources = _sources(old, new, statuses)
     for name in TABLE_ORDER:
-        before, after = _load(old, name), _load(new, name)
+        before, after = _open(old, name), _open(new, name)
         if before is None and after is None:
             continue
         tables.append(diff_table(name, before, after, sources, ctx, limit))
+        # a table's buffers go before the next one is read (with the system allocator,
+        # the pipeline's default: see runtime.use_arrow_pool_default)
+        return_freed_memory()
     return ReleaseDiff(ctx, tuple(tables))
 
 
