@@ -6,7 +6,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.validate.derived import quote_matches, quote_matches_source
+from pipeline.validate.derived import ids_known, quote_matches, quote_matches_source
 
 
 def _plain_quote_matches_source(table: pa.Table, documents: pa.Table) -> list[bool]:
@@ -68,3 +68,28 @@ def test_without_source_texts_no_quote_matches() -> None:
     documents = pa.table({"doc_id": ["d1"]})
     table = pa.table({"doc_id": ["d1"], "quote": [""], "char_start": [0], "char_end": [0]})
     assert quote_matches_source(table, documents).to_pylist() == [False]
+
+
+def _chunked(values: list[object], chunks: int, kind: pa.DataType) -> pa.ChunkedArray:
+    size = max(1, -(-len(values) // chunks))
+    parts = [values[i : i + size] for i in range(0, len(values), size)]
+    return pa.chunked_array([pa.array(part, kind) for part in parts], kind)
+
+
+_IDS = st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "1", ""])), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=_IDS, known=_IDS, chunks=st.integers(1, 3), numbers=st.booleans())
+def test_ids_known_in_arrow_is_the_plain_set_lookup(
+    values: list[str | None], known: list[str | None], chunks: int, numbers: bool
+) -> None:
+    # numbers: a malformed table whose ids are integers ("1" is not 1, as in Python)
+    kind = pa.int64() if numbers else pa.string()
+    column = [int(v) if numbers and v and v.isdigit() else None if numbers else v for v in values]
+    table = pa.table({"id": _chunked(column, chunks, kind)})
+    reference = pa.table({"id": _chunked(known, chunks, pa.string())})
+    plain = {v for v in known if v is not None}
+    expected = [v is not None and v in plain for v in table.column("id").to_pylist()]
+    assert ids_known(table, "id", reference, "id").to_pylist() == expected
+    assert ids_known(table, "other", reference, "id").to_pylist() == [False] * len(values)
