@@ -875,8 +875,9 @@ def claim_marks(
     columns: dict[str, list[object]] = {name: [] for name in TABLES["claims"].column_names}
     claim_ids: dict[str, list[str]] = {}
     for kind in CLAIM_KINDS:
-        fact_columns = [c for c in CLAIM_COLUMNS[kind] if c != "sentence"]
-        facts = _load_facts(kind, load(kind, fact_columns), canonical, None, with_terms=False)
+        facts = _load_facts(
+            kind, load(kind, _fact_columns(kind)), canonical, None, with_terms=False
+        )
         shown = load(kind, ["quote", "sentence"])
         found = _positions(facts, groups.rows[kind])
         claim_ids[kind] = _claims(facts, found, shown, published, columns)
@@ -905,13 +906,19 @@ def _all_facts(load: Load, canonical: Mapping[str, str], terms: pa.Table | None)
     sets = _term_tuples(terms.column("terms")) if terms is not None else None
     facts = []
     for kind in CLAIM_KINDS:
-        table = load(kind, [c for c in CLAIM_COLUMNS[kind] if c != "sentence"])
+        table = load(kind, _fact_columns(kind))
         known = None
         if terms is not None and sets is not None:
             known = _known_terms(terms, sets, table.column("fact_id"))
         sentences_of = partial(_column_of, load, kind, "sentence")
         facts.append(_load_facts(kind, table, canonical, known, sentences_of))
     return facts
+
+
+def _fact_columns(kind: str) -> list[str]:
+    """The columns a kind's facts are loaded from: all it reads but the sentence (held as a
+    number, see ``sentence_numbers``)."""
+    return [c for c in CLAIM_COLUMNS[kind] if c != "sentence"]
 
 
 def _column_of(load: Load, name: str, column: str) -> pa.ChunkedArray:
