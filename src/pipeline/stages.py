@@ -54,12 +54,14 @@ from pipeline.runtime import return_freed_memory
 from pipeline.schemas import CLAIM_KINDS, CONTRACT_VERSION, TABLES
 from pipeline.validate import ValidationReport, validate_release
 from pipeline.validate.accuracy import GoldGate
+from pipeline.validate.known import KnownRows
 
 _SUCCESS = "_SUCCESS"
 HASH_CACHE = "input_hashes.parquet"  # under the work folder: see publish.hashcache
 _SIGNATURES = "chrome_signatures.parquet"  # per document: see chrome_signature
 _FEATURES = assembly.FEATURES_FILE
 _TERMS = assembly.TERMS_FILE
+VALIDATED = "validated"  # under the work folder: rows known to pass (validate.known)
 
 
 class Inputs(Sequence[InputRecord]):
@@ -598,7 +600,13 @@ def manifest(
 
 def validate_staged(plan: RunPlan, staged: Path) -> ValidationReport:
     """Suites, corpus assertions (against the parent in the manifest) and the accuracy gate."""
-    report = validate_release(staged, plan.expectations_dir, staged / "validation", gold=plan.gold)
+    report = validate_release(
+        staged,
+        plan.expectations_dir,
+        staged / "validation",
+        gold=plan.gold,
+        known_rows=KnownRows(plan.work_dir / VALIDATED, plan.code_version),
+    )
     return_freed_memory()
     return report
 

@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -45,6 +47,15 @@ from pipeline.validate.derived import (
     with_helpers,
 )
 from pipeline.validate.html import write_report_html
+from pipeline.validate.known import (
+    Hashes,
+    KnownRows,
+    KnownTally,
+    all_rows_passed,
+    column_pairs,
+    known_mask,
+    row_hashes,
+)
 from pipeline.validate.report import (
     FailedExpectation,
     SuiteOutcome,
@@ -398,11 +409,15 @@ def outcome_from(name: str, result: Mapping[str, Any], table: pa.Table) -> Suite
 
 
 def validate_tables(
-    suites: Mapping[str, Suite], release: ReleaseTables, report_dir: Path
+    suites: Mapping[str, Suite],
+    release: ReleaseTables,
+    report_dir: Path,
+    store: KnownRows | None = None,
 ) -> tuple[dict[str, SuiteOutcome], dict[str, Any]]:
     """Run every suite on its augmented table; outcomes and raw GX results by suite.
 
     One table is in memory at a time, with the reference columns its helpers read.
+    ``store``: rows known to pass, for tables validated in chunks (``_chunked_outcome``).
     """
     context = gx_context(report_dir / "data_docs")
     references = ReleaseTables(release.folder, REFERENCE_COLUMNS, cached=True)
@@ -415,7 +430,7 @@ def validate_tables(
             outcomes[name] = SuiteOutcome.not_run(name, "table_known", f"no table for suite {name}")
         else:
             outcomes[name], result = _suite_outcome(
-                context, name, suites[name], release, references
+                context, name, suites[name], release, references, store
             )
             if result is not None:
                 raw[name] = result
@@ -427,14 +442,19 @@ def validate_tables(
 
 
 def _suite_outcome(
-    context: Any, name: str, suite: Suite, release: ReleaseTables, references: ReleaseTables
+    context: Any,
+    name: str,
+    suite: Suite,
+    release: ReleaseTables,
+    references: ReleaseTables,
+    store: KnownRows | None = None,
 ) -> tuple[SuiteOutcome, dict[str, Any] | None]:
     """One suite run on its table (read now, dropped after) with its helper columns; a
     table larger than a chunk a chunk at a time (``validate.chunked``)."""
     size = release.size(name)
     rows = rows_per_chunk(name, release)
     if size is not None and rows < size[0]:
-        return _chunked_outcome(context, name, suite, release, references, rows)
+        return _chunked_outcome(context, name, suite, release, references, rows, store)
     table = release[name]
     if name in release.errors:
         return SuiteOutcome.not_run(name, "table_readable", release.errors[name]), None
@@ -470,34 +490,127 @@ def _chunked_outcome(
     release: ReleaseTables,
     references: ReleaseTables,
     rows: int,
+    store: KnownRows | None = None,
 ) -> tuple[SuiteOutcome, dict[str, Any] | None]:
     """``_suite_outcome`` for a large table: row-wise expectations ``rows`` rows at a time,
-    the others once on the columns they name; the results merged as one."""
+    the others once on the columns they name; the results merged as one.
+
+    With ``store``, rows known to pass the row-wise expectations (``validate.known``) are
+    counted, not handed to GX; when every row passes, the table's rows are kept as known.
+    """
     row_wise, table_wide = split_suite(suite)
-    chunks: list[tuple[int, dict[str, Any]]] = []
+    rowwise = _RowWise(context, name, row_wise, rows, store)
     whole = None
     try:
-        offset = 0
         for chunk in release.chunks(name, rows):
             texts = with_document_texts(name, chunk, release.folder, references)
-            frame = to_frame(with_helpers(name, chunk, texts))
-            chunks.append((offset, run_suite(context, row_wise, frame, part=f"rows-{offset}")))
-            offset += chunk.num_rows
-            del frame
-            _let_go()
+            rowwise.add(with_helpers(name, chunk, texts))
+            del chunk, texts
+        runs = rowwise.finish()
         if table_wide["expectations"]:
             table = _table_wide_columns(name, table_wide, release, references)
             whole = run_suite(context, table_wide, to_frame(table), part="table")
             del table
     except Exception as exc:  # a gate reports, it does not crash
         return SuiteOutcome.not_run(name, "suite_runs", repr(exc)), None
-    result = merge_results(name, chunks, whole, SAMPLE_ROWS)
+    result = merge_results(name, runs, whole, SAMPLE_ROWS)
+    result["meta"]["pipeline_chunks"] = rowwise.description()
     sample = SUITE_TABLES[name].schema.empty_table()
     if not result["success"]:
         # the failing rows' columns; a file that became unreadable gives no sample rows
         with contextlib.suppress(OSError):
             sample = release.read(name, _sample_columns(name, result))
     return outcome_from(name, result, sample), result
+
+
+class _RowWise:
+    """The row-wise part of a chunked suite run: frames of rows in, GX runs of at most
+    ``rows`` rows out (``finish``: the runs' results, with their first row numbers).
+
+    With a ``KnownRows`` store, the rows it knows are counted (``KnownTally``) rather than
+    run, and the rows of a table that all passed are kept for the next run.
+    """
+
+    def __init__(
+        self, context: Any, name: str, suite: Suite, rows: int, store: KnownRows | None
+    ) -> None:
+        self._context, self._name, self._suite, self._rows = context, name, suite, rows
+        self._store = store
+        self._key: str | None = None
+        self._known = np.empty(0, dtype=np.uint64)
+        self._hashes: list[Hashes] = []
+        self._tally = KnownTally()
+        self._pairs = column_pairs(suite)
+        self._pending: list[pd.DataFrame] = []
+        self._pending_rows = 0
+        self._runs: list[tuple[int, dict[str, Any]]] = []
+        self._first_rows: list[int] = []
+        self._offset = 0
+
+    def add(self, table: pa.Table) -> None:
+        """The next chunk's rows (with helper columns), in table order."""
+        rows = np.arange(self._offset, self._offset + table.num_rows)
+        self._first_rows.append(self._offset)
+        self._offset += table.num_rows
+        if self._store is not None:
+            unknown = self._unknown(self._store, table)
+            if not unknown.all():  # a filter copies every column, texts too
+                table, rows = table.filter(pa.array(unknown)), rows[unknown]
+        frame = to_frame(table)
+        frame.index = pd.Index(rows)  # the whole table's row numbers
+        self._pending.append(frame)
+        self._pending_rows += len(frame)
+        if self._pending_rows >= self._rows:
+            self._run()
+
+    def _unknown(self, store: KnownRows, table: pa.Table) -> npt.NDArray[np.bool_]:
+        """Which rows of ``table`` the store does not know; the others are tallied."""
+        if self._key is None:
+            self._key = store.key(self._name, self._suite, table.column_names)
+            self._known = store.load(self._name, self._key)
+        hashes = row_hashes(table)
+        self._hashes.append(hashes)
+        known = known_mask(hashes, self._known)
+        if known.any():
+            self._tally.add(table, known, self._pairs)
+        unknown: npt.NDArray[np.bool_] = ~known
+        return unknown
+
+    def _run(self) -> None:
+        frames = [f for f in self._pending if len(f)] or self._pending[:1]
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames)
+        self._pending, self._pending_rows = [], 0
+        first = int(frame.index[0]) if len(frame) else self._offset
+        result = run_suite(self._context, self._suite, frame, part=f"rows-{first}")
+        # row numbers are the frames' index: the whole table's
+        self._runs.append((0, result))
+        del frame
+        _let_go()
+
+    def finish(self) -> list[tuple[int, dict[str, Any]]]:
+        """The GX runs' results, then the known rows' (offsets 0: the frames' row numbers
+        are the table's); keeps the table's rows when every one of them passed."""
+        if self._pending or not self._runs:  # GX judges the frame's columns even with no row
+            self._run()
+        runs = list(self._runs)
+        if self._tally.rows:
+            runs.append((0, self._tally.result_like(runs[0][1])))
+        if (
+            self._store is not None
+            and self._key is not None
+            and all(all_rows_passed(result) for _, result in self._runs)
+        ):
+            self._store.save(self._name, self._key, np.concatenate(self._hashes))
+        return runs
+
+    def description(self) -> dict[str, Any]:
+        """How the rows were judged, for the result's meta."""
+        return {
+            "row_wise_chunks": len(self._first_rows),
+            "first_rows": self._first_rows,
+            "gx_runs": len(self._runs),
+            "rows_known_to_pass": self._tally.rows,
+        }
 
 
 def _table_wide_columns(
@@ -621,16 +734,18 @@ def validate_release(
     report_dir: Path,
     *,
     gold: GoldGate | None = None,
+    known_rows: KnownRows | None = None,
 ) -> ValidationReport:
     """Run every stored suite, the corpus assertions and (with ``gold``) the accuracy gate.
 
-    JSON results and Data Docs go to report_dir.
+    JSON results and Data Docs go to report_dir. ``known_rows``: where rows known to pass
+    are kept between runs (``validate.known``), so a rerun judges only its new rows.
     """
     report_dir = report_dir.resolve()
     report_dir.mkdir(parents=True, exist_ok=True)
     suites = load_suites(expectations_dir)
     tables = ReleaseTables(release_dir)
-    outcomes, raw = validate_tables(suites, tables, report_dir)
+    outcomes, raw = validate_tables(suites, tables, report_dir, known_rows)
     # The assertions read a few columns, the row counts and the inputs only.
     corpus = ReleaseTables(
         release_dir, {name: CORPUS_COLUMNS.get(name, ()) for name in TABLES}, cached=True

@@ -1,0 +1,141 @@
+"""Rows known to pass are counted, not judged again, and never hide a failing row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from pipeline.validate import ValidationReport, run, validate_release
+from pipeline.validate.chunked import _key
+from pipeline.validate.known import KnownRows, known_mask, row_hashes
+from pipeline.validate.suites import DEFAULT_EXPECTATIONS_DIR
+from tests.validate.conftest import Rows, valid_inputs, valid_rows, write_release
+from tests.validate.test_suites import broken_rows, with_id
+
+FACT_KINDS = ("money", "quantities", "dates", "entities")
+
+
+def _valid_rows_twice() -> Rows:
+    """The valid release with a second fact of each kind (so each is validated in chunks)."""
+    rows = valid_rows()
+    for kind in FACT_KINDS:
+        rows[kind].append(with_id(rows[kind][0], f"{kind}_2"))
+    return rows
+
+
+@pytest.fixture
+def chunk_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables of 2+ rows validated in chunks of half their rows (few GX runs: fast)."""
+
+    def half(name: str, release: run.ReleaseTables) -> int:
+        size = release.size(name)
+        return 0 if size is None else max(1, size[0] // 2)
+
+    monkeypatch.setattr(run, "rows_per_chunk", half)
+
+
+@pytest.fixture
+def gx_rows(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Rows handed to GX's row-wise runs, per suite."""
+    seen: dict[str, int] = {}
+    real = run.run_suite
+
+    def counting(context: Any, suite: Any, frame: pd.DataFrame, part: str = "") -> Any:
+        if part.startswith("rows-"):
+            seen[suite["name"]] = seen.get(suite["name"], 0) + len(frame)
+        return real(context, suite, frame, part)
+
+    monkeypatch.setattr(run, "run_suite", counting)
+    return seen
+
+
+def _results(report_dir: Path, name: str) -> dict[str, Any]:
+    """A suite's GX results by expectation, without what names the runs."""
+    raw = json.loads((report_dir / "suites" / f"{name}.json").read_text())
+    return {_key(item): (item["success"], item["result"]) for item in raw["results"]}
+
+
+def _failures(report: ValidationReport) -> list[str]:
+    return sorted(json.dumps(f.to_dict(), sort_keys=True, default=str) for f in report.failures)
+
+
+def _meta(report_dir: Path, name: str) -> dict[str, Any]:
+    raw = json.loads((report_dir / "suites" / f"{name}.json").read_text())
+    meta: dict[str, Any] = raw["meta"]["pipeline_chunks"]
+    return meta
+
+
+@pytest.mark.usefixtures("chunk_per_row")
+def test_a_rerun_hands_gx_no_known_row_and_reports_the_same(
+    tmp_path: Path, gx_rows: dict[str, int]
+) -> None:
+    release = write_release(tmp_path / "release", _valid_rows_twice(), valid_inputs())
+    store = KnownRows(tmp_path / "known", salt="code-1")
+    first = validate_release(release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "a", known_rows=store)
+    assert first.success
+    assert gx_rows["money"] == 2
+    gx_rows.clear()
+    again = validate_release(release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "b", known_rows=store)
+    assert again.to_json() == first.to_json()
+    for kind in FACT_KINDS:
+        assert gx_rows.get(kind, 0) == 0  # every row known: GX saw the columns only
+        assert _meta(tmp_path / "b", kind)["rows_known_to_pass"] == 2
+        assert _results(tmp_path / "b", kind) == _results(tmp_path / "a", kind)
+    other_code = KnownRows(tmp_path / "known", salt="code-2")  # kept under another key
+    validate_release(release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "c", known_rows=other_code)
+    assert _meta(tmp_path / "c", "money")["rows_known_to_pass"] == 0
+
+
+@pytest.mark.usefixtures("chunk_per_row")
+def test_known_rows_never_hide_a_failing_row(tmp_path: Path, gx_rows: dict[str, int]) -> None:
+    valid = write_release(tmp_path / "valid", _valid_rows_twice(), valid_inputs())
+    store = KnownRows(tmp_path / "known", salt="code-1")
+    assert validate_release(valid, DEFAULT_EXPECTATIONS_DIR, tmp_path / "v", known_rows=store)
+    kept = (tmp_path / "known" / "money.parquet").read_bytes()
+    inputs = [*valid_inputs(), {"path": "b.txt", "sha256": "0" * 64, "bytes": 3}]
+    broken = write_release(tmp_path / "broken", broken_rows(), inputs, relaxed=True)
+    plain = validate_release(broken, DEFAULT_EXPECTATIONS_DIR, tmp_path / "plain")
+    gx_rows.clear()
+    known = validate_release(broken, DEFAULT_EXPECTATIONS_DIR, tmp_path / "k", known_rows=store)
+    assert not known.success
+    assert known.to_json() == plain.to_json()
+    assert _failures(known) == _failures(plain)  # counts and sample rows included
+    money_rows = len(broken_rows()["money"])
+    known_money = _meta(tmp_path / "k", "money")["rows_known_to_pass"]
+    assert known_money >= 1  # the valid money_1 rows
+    assert gx_rows["money"] == money_rows - known_money
+    for kind in FACT_KINDS:  # missing counts, percentages: as if GX had seen every row
+        assert _results(tmp_path / "k", kind) == _results(tmp_path / "plain", kind)
+    assert (tmp_path / "known" / "money.parquet").read_bytes() == kept  # failed: not kept
+
+
+def test_row_hashes_tell_rows_apart_by_any_value() -> None:
+    table = pa.table(
+        {
+            "a": [1, 1, 1, None, 1],
+            "s": ["x", "x", "y", "x", "x"],
+            "tags": [["p"], ["p"], ["p"], ["p"], ["p", "q"]],
+        }
+    )
+    hashes = row_hashes(table)
+    assert len(set(hashes[[0, 2, 3, 4]].tolist())) == 4  # a value of any column tells
+    assert hashes[0] == hashes[1]
+    assert row_hashes(table.slice(1)).tolist() == hashes[1:].tolist()  # in order
+    known = np.unique(hashes[:1])
+    assert known_mask(hashes, known).tolist() == [True, True, False, False, False]
+    assert not known_mask(hashes, np.empty(0, dtype=np.uint64)).any()
+
+
+def test_an_unreadable_store_knows_nothing(tmp_path: Path) -> None:
+    (tmp_path / "money.parquet").write_text("not parquet")
+    store = KnownRows(tmp_path, "c1")
+    assert len(store.load("money", "any key")) == 0
+    store.save("money", "k", np.array([3, 1, 3], dtype=np.uint64))
+    assert store.load("money", "k").tolist() == [1, 3]
+    assert len(store.load("money", "other key")) == 0
