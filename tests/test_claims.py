@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,17 +15,21 @@ from pipeline.claims import (
     SIMILARITY_THRESHOLD,
     Fact,
     LeaderIndex,
+    Load,
     build_claims,
+    claim_groups,
+    claim_marks,
     content_terms,
     contexts,
     fact_terms,
     group_facts,
     idf_weights,
     similarity,
+    value_key,
     values_compatible,
 )
 from pipeline.plan import make_plan
-from pipeline.schemas import TABLES, to_arrow
+from pipeline.schemas import CLAIM_KINDS, TABLES, to_arrow
 from pipeline.settings import Settings
 from pipeline.stages import assemble, count_short_lines, process_batch, repeated_from_counts
 from tests.claims_reference import plain_groups
@@ -254,6 +259,92 @@ def test_claims_do_not_depend_on_row_order() -> None:
         again = build_claims(tables(docs, dates, quantities))
         assert again["claims"].equals(first["claims"])
         assert claims_by_fact(again) == claims_by_fact(first)
+
+
+def money(doc_id: str, sentence: str, quote: str, amount: float | None, period: str) -> Row:
+    return {
+        **provenance("money", doc_id, sentence, quote),
+        "amount": amount,
+        "currency": "USD",
+        "period": period,
+    }
+
+
+GRANT = "The embassy announced $500 million in grants for 2025, and millions more in 2026."
+
+
+def _unsorted_tables() -> dict[str, pa.Table]:
+    """Tables whose rows are not in fact_id order (fact_ids name the document) and whose
+    values in fact_id order are not those in row order; some values repeat."""
+    docs = [document("a", "2024"), document("b", duplicate_of="a"), document("c", "2025")]
+    dates = [
+        date("b", BICENTENNIAL_A, "2026", "2026"),
+        date("c", BICENTENNIAL_B, "May 2, 2026", "2026-05-02"),
+        date("a", FULBRIGHT, "May 2026", "2026-05"),
+        date("a", BICENTENNIAL_A, "2026", "2026"),
+    ]
+    quantities = [
+        quantity("c", HELICOPTERS, "nine helicopters", 9, "helicopters"),
+        quantity("b", FISHING, "nine", 9, "vessels"),
+        quantity("a", FULBRIGHT, "3,200 scholarships", 3200, "scholarships"),
+        quantity("a", HELICOPTERS, "nine helicopters", 9, "helicopters"),
+    ]
+    out = tables(docs, dates, quantities)
+    rows = [
+        money("c", GRANT, "$500 million", 5e8, "2025"),
+        money("a", GRANT, "$500 million", 5e8, "2025"),
+        money("b", GRANT, "millions", None, "2026"),
+    ]
+    out["money"] = to_arrow("money", rows, batch=True)
+    return out
+
+
+def _loader(tables: dict[str, pa.Table], asked: list[tuple[str, tuple[str, ...]]]) -> Load:
+    def load(name: str, columns: Sequence[str]) -> pa.Table:
+        asked.append((name, tuple(columns)))
+        return tables[name].select(list(columns))
+
+    return load
+
+
+def test_claim_groups_carry_each_rows_value_in_row_order() -> None:
+    unsorted = _unsorted_tables()
+    groups = claim_groups(_loader(unsorted, []))
+    for kind in CLAIM_KINDS:
+        rows = unsorted[kind].to_pylist()
+        fact_ids = [row["fact_id"] for row in rows]
+        expected = [value_key(kind, row)[0] for row in rows]
+        in_fact_id_order = [v for _f, v in sorted(zip(fact_ids, expected, strict=True))]
+        assert in_fact_id_order != expected, kind  # else a misalignment would pass
+        assert groups.values[kind] == expected, kind
+        # equal values are one object (pickled once)
+        first: dict[str, str] = {}
+        assert all(first.setdefault(v, v) is v for v in groups.values[kind]), kind
+        assert len(first) < len(expected), kind  # some do repeat
+
+
+def test_claim_marks_given_groups_equal_claim_marks_grouping_itself() -> None:
+    unsorted = _unsorted_tables()
+    asked: list[tuple[str, tuple[str, ...]]] = []
+    # made elsewhere: grouping runs in another process, its groups come pickled
+    groups = pickle.loads(pickle.dumps(claim_groups(_loader(unsorted, []))))
+    given = claim_marks(_loader(unsorted, asked), groups=groups)
+    itself = claim_marks(_loader(unsorted, []))
+    assert given.claim_ids == itself.claim_ids
+    assert given.n_documents == itself.n_documents
+    assert given.claims.equals(itself.claims)
+    assert set(given.claims.column("kind").to_pylist()) == set(CLAIM_KINDS)
+    value_of = {
+        r["fact_id"]: value_key(k, r)[0] for k in CLAIM_KINDS for r in unsorted[k].to_pylist()
+    }
+    for claim in given.claims.to_pylist():  # a value of its own facts (the representative's)
+        assert claim["value"] in {value_of[f] for f in claim["fact_ids"]}, claim["claim_id"]
+    # the values come with the groups: no value columns read again, only shown quotes
+    assert {name for name, _columns in asked} >= set(CLAIM_KINDS)
+    value_columns = {"amount", "currency", "value", "unit", "iso"}
+    for name, columns in asked:
+        assert not value_columns & set(columns), name
+        assert "quote" not in columns or columns == ("quote", "sentence"), name
 
 
 def test_context_terms_drop_the_value_and_function_words() -> None:

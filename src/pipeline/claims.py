@@ -251,14 +251,15 @@ def _shared_strings(column: pa.ChunkedArray) -> list[str]:
 
 @dataclass(slots=True)
 class _Facts:
-    """One kind's facts as columns, sorted by fact_id (what ``Fact`` holds).
+    """One kind's facts as columns, sorted by fact_id (what ``Fact`` holds; claims
+    completion keeps them in row order, see ``_marked_facts``).
 
     Without quote and sentence: only a claim's representative shows them, and it fetches
     them by ``row`` (the fact's row in its table), so they are not held for every fact.
     """
 
     kind: str
-    row: list[int]
+    row: Sequence[int]
     fact_id: list[str]
     doc_id: list[str]
     canonical: list[str]
@@ -314,23 +315,19 @@ def _load_facts(
     canonical: Mapping[str, str],
     known: Sequence[Terms | None] | None,
     sentences_of: Callable[[], pa.ChunkedArray] | None = None,
-    *,
-    with_terms: bool = True,
 ) -> _Facts:
     """The rows of one fact table as columns, sorted by fact_id (stable: row order breaks
     ties), so grouping does not depend on row order. ``sentences_of``: the rows'
-    sentences, when ``table`` has none. Without terms (``with_terms``): every fact's are
-    empty (the facts of groups already made)."""
+    sentences, when ``table`` has none."""
     fact_ids = table.column("fact_id").to_pylist()
     doc_ids = _shared_strings(table.column("doc_id"))
     quotes = table.column("quote").to_pylist()
     values, buckets = _value_keys(kind, table, quotes)
     if sentences_of is None:
         sentences_of = partial(table.column, "sentence")
-    terms = _row_terms(sentences_of, quotes, known) if with_terms else [()] * len(quotes)
+    terms = _row_terms(sentences_of, quotes, known)
     del quotes
-    columns = table.column_names
-    periods = table.column("period").to_pylist() if "period" in columns else [None] * len(fact_ids)
+    periods = _periods(table)
     source_paths = _shared_strings(table.column("source_path"))
     char_starts = table.column("char_start").to_pylist()
     order = sorted(range(len(fact_ids)), key=fact_ids.__getitem__)
@@ -351,6 +348,43 @@ def _load_facts(
         period=ordered(periods),
         terms=ordered(terms),
     )
+
+
+def _marked_facts(
+    kind: str, table: pa.Table, canonical: Mapping[str, str], values: list[str]
+) -> _Facts:
+    """The facts of groups already made, in row order, with the values grouping found
+    (``ClaimGroups.values``, aligned with the rows): neither value keys nor the sort by
+    fact_id are made again, and ``table`` needs only the ``_marked_columns``.
+
+    Row order: the groups name rows and keep their facts' order, so a claim is made of
+    the same facts in the same order wherever they sit. Every fact's bucket and terms are
+    empty: grouping alone uses them."""
+    fact_ids = table.column("fact_id").to_pylist()
+    if len(values) != len(fact_ids):
+        raise ValueError(f"{kind}: {len(values)} values for {len(fact_ids)} facts")
+    doc_ids = _shared_strings(table.column("doc_id"))
+    return _Facts(
+        kind=kind,
+        row=range(len(fact_ids)),
+        fact_id=fact_ids,
+        doc_id=doc_ids,
+        canonical=[canonical.get(d, d) for d in doc_ids],
+        source_path=_shared_strings(table.column("source_path")),
+        char_start=table.column("char_start").to_pylist(),
+        value=values,
+        bucket=[""] * len(fact_ids),
+        period=_periods(table),
+        terms=[()] * len(fact_ids),
+    )
+
+
+def _periods(table: pa.Table) -> list[str | None]:
+    """Each row's period (money's), else None."""
+    if "period" not in table.column_names:
+        return [None] * table.num_rows
+    periods: list[str | None] = table.column("period").to_pylist()
+    return periods
 
 
 def _idf(df: Mapping[str, int], n: int) -> dict[str, float]:
@@ -823,19 +857,24 @@ Load = Callable[[str, Sequence[str]], pa.Table]  # a table's named columns
 
 @dataclass(frozen=True)
 class ClaimGroups:
-    """Grouping's result: per claim kind, each claim's facts as rows of the kind's table.
+    """Grouping's result: per claim kind, each claim's facts as rows of the kind's table,
+    and each row's value.
 
     Grouping does not depend on which documents are copies (only a claim's
     representative and independent sources do), so it can run beside dedup.
     """
 
     rows: dict[str, list[list[int]]]
+    # per claim kind, each row's value (``value_key``), as ``claim_marks`` needs them: they
+    # are costly to compute again, and pickle small (equal values are one object)
+    values: dict[str, list[str]]
 
 
 def claim_groups(
     load: Load, load_terms: Callable[[], pa.Table | None] = lambda: None
 ) -> ClaimGroups:
-    """The claims of every kind's facts (``group_facts`` over the IDF of all kinds).
+    """The claims of every kind's facts (``group_facts`` over the IDF of all kinds), and
+    the facts' values.
 
     ``load(name, columns)``: some of the ``CLAIM_COLUMNS`` of a claim kind's table;
     ``load_terms()``: the facts' ``fact_terms`` (None: computed from the sentences). What
@@ -851,12 +890,23 @@ def claim_groups(
     # higher at 100,000 documents
     return_freed_memory()
     rows: dict[str, list[list[int]]] = {}
+    values: dict[str, list[str]] = {}
     for kind_facts in facts:
         keys = zip(repeat(kind_facts.kind), kind_facts.bucket, kind_facts.value, kind_facts.terms)
         row = kind_facts.row
         groups = _group(_contexts(keys), kind_facts.doc_id, idf)
         rows[kind_facts.kind] = [[row[i] for i in group] for group in groups]
-    return ClaimGroups(rows)
+        values[kind_facts.kind] = _in_row_order(kind_facts, kind_facts.value)
+    return ClaimGroups(rows, values)
+
+
+def _in_row_order(facts: _Facts, column: Sequence[_T]) -> list[_T]:
+    """A column of the facts (in fact_id order) in the order of their table's rows: how
+    ``ClaimGroups`` keeps them, as ``claim_marks`` loads the facts again."""
+    out: list[_T] = list(column)
+    for at, row in enumerate(facts.row):
+        out[row] = column[at]
+    return out
 
 
 def claim_marks(
@@ -875,23 +925,15 @@ def claim_marks(
     columns: dict[str, list[object]] = {name: [] for name in TABLES["claims"].column_names}
     claim_ids: dict[str, list[str]] = {}
     for kind in CLAIM_KINDS:
-        facts = _load_facts(
-            kind, load(kind, _fact_columns(kind)), canonical, None, with_terms=False
-        )
+        marked = load(kind, _marked_columns(kind))
+        facts = _marked_facts(kind, marked, canonical, groups.values[kind])
+        del marked  # let go once made facts
         shown = load(kind, ["quote", "sentence"])
-        found = _positions(facts, groups.rows[kind])
-        claim_ids[kind] = _claims(facts, found, shown, published, columns)
-        del facts, shown, found
+        # the facts are in row order: their positions are the groups' rows
+        claim_ids[kind] = _claims(facts, groups.rows[kind], shown, published, columns)
+        del facts, shown
         return_freed_memory()  # the next kind starts from what this one holds
     return ClaimMarks(claim_ids=claim_ids, n_documents=n_documents, claims=_claims_table(columns))
-
-
-def _positions(facts: _Facts, groups: Sequence[Sequence[int]]) -> list[list[int]]:
-    """Groups of table rows as groups of the facts' positions (their fact_id order)."""
-    position = [0] * len(facts.row)
-    for at, row in enumerate(facts.row):
-        position[row] = at
-    return [[position[row] for row in group] for group in groups]
 
 
 def _documents_of(documents: pa.Table) -> tuple[dict[str, str], dict[str, str | None]]:
@@ -919,6 +961,13 @@ def _fact_columns(kind: str) -> list[str]:
     """The columns a kind's facts are loaded from: all it reads but the sentence (held as a
     number, see ``sentence_numbers``)."""
     return [c for c in CLAIM_COLUMNS[kind] if c != "sentence"]
+
+
+def _marked_columns(kind: str) -> list[str]:
+    """The columns ``claim_marks`` loads of a kind's facts given their values: not the
+    quote and value columns those are made of, but the period, which a claim shows."""
+    made_of = {"quote", *_VALUE_COLUMNS[kind]} - {"period"}
+    return [c for c in _fact_columns(kind) if c not in made_of]
 
 
 def _column_of(load: Load, name: str, column: str) -> pa.ChunkedArray:
