@@ -15,7 +15,7 @@ checks that rather than assume it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -191,38 +191,71 @@ def _joined_texts(batch: Path, doc_ids: set[str]) -> dict[str, str]:
     return {doc_id: " ".join(texts) for doc_id, texts in parts.items()}
 
 
+# What each pass of ``write_tables`` writes: the documents' tables need only dedup's
+# decisions, the facts' tables the claims too (so they can be written as each is ready).
+DOCUMENT_TABLES = ("documents", "passages", "quarantine")
+FACT_TABLES_WRITTEN = (*CLAIM_KINDS, "entities")
+
+
 def complete_batch(
     tables: dict[str, pa.Table], marks: Marks, offsets: dict[str, int]
 ) -> dict[str, pa.Table]:
     """A batch's tables with the corpus-wide columns filled from ``marks``; ``offsets`` say
     where the batch's rows start in each table's marks."""
+    return complete_facts(
+        complete_documents(tables, marks.duplicates, offsets), marks.claims, offsets
+    )
 
-    def share(name: str, values: Sequence[Any]) -> Sequence[Any]:
-        start = offsets[name]
-        return values[start : start + tables[name].num_rows]
 
-    dups = marks.duplicates
+def complete_documents(
+    tables: dict[str, pa.Table], dups: DuplicateMarks, offsets: dict[str, int]
+) -> dict[str, pa.Table]:
+    """``complete_batch`` for the documents and passages among ``tables`` (the others
+    unchanged): their duplicate columns."""
+    share = partial(_share, tables, offsets)
     out = dict(tables)
-    out["documents"] = with_columns(
-        "documents",
-        tables["documents"],
-        {
-            "duplicate_of": share("documents", dups.duplicate_of),
-            "duplicate_kind": share("documents", dups.duplicate_kind),
-        },
-    )
-    out["passages"] = with_columns(
-        "passages",
-        tables["passages"],
-        {"duplicate_of": share("passages", dups.passage_duplicate_of)},
-    )
-    for kind in CLAIM_KINDS:
-        claim_ids = share(kind, marks.claims.claim_ids[kind])
-        out[kind] = with_columns(kind, tables[kind], {"claim_id": claim_ids})
-    out["entities"] = with_columns(
-        "entities", tables["entities"], {"n_documents": share("entities", marks.claims.n_documents)}
-    )
+    if "documents" in tables:
+        out["documents"] = with_columns(
+            "documents",
+            tables["documents"],
+            {
+                "duplicate_of": share("documents", dups.duplicate_of),
+                "duplicate_kind": share("documents", dups.duplicate_kind),
+            },
+        )
+    if "passages" in tables:
+        out["passages"] = with_columns(
+            "passages",
+            tables["passages"],
+            {"duplicate_of": share("passages", dups.passage_duplicate_of)},
+        )
     return out
+
+
+def complete_facts(
+    tables: dict[str, pa.Table], claims: ClaimMarks, offsets: dict[str, int]
+) -> dict[str, pa.Table]:
+    """``complete_batch`` for the fact tables among ``tables`` (the others unchanged): their
+    claim ids, and the entities' document counts."""
+    share = partial(_share, tables, offsets)
+    out = dict(tables)
+    for kind in CLAIM_KINDS:
+        if kind in tables:
+            claim_ids = share(kind, claims.claim_ids[kind])
+            out[kind] = with_columns(kind, tables[kind], {"claim_id": claim_ids})
+    if "entities" in tables:
+        out["entities"] = with_columns(
+            "entities", tables["entities"], {"n_documents": share("entities", claims.n_documents)}
+        )
+    return out
+
+
+def _share(
+    tables: dict[str, pa.Table], offsets: dict[str, int], name: str, values: Sequence[Any]
+) -> Sequence[Any]:
+    """The batch's share of a table's marks."""
+    start = offsets[name]
+    return values[start : start + tables[name].num_rows]
 
 
 def order_rows(name: str, table: pa.Table, documents: pa.Table | None = None) -> pa.Table:
@@ -267,29 +300,77 @@ def write_tables(
     """Write every table of the release into ``out_dir``, a batch at a time; returns each
     file's manifest description. ``duplicates``, ``groups``: ``find_duplicates`` and
     ``group_claims`` when already run."""
-    marks = corpus_marks(batch_dirs, duplicates, groups)
-    described = {
-        name: _write_whole(out_dir, name, order_rows(name, table))
-        for name, table in (
-            ("duplicates", marks.duplicates.duplicates),
-            ("claims", marks.claims.claims),
-        )
-    }
-    writers = {
-        name: TableWriter(out_dir / f"{name}.parquet", _schema(name)) for name in BATCH_TABLES
-    }
-    last: dict[str, str] = {}
-    for batch, tables in zip(batch_dirs, _completed(batch_dirs, marks), strict=True):
-        documents = order_rows("documents", tables["documents"])
-        for name, table in tables.items():
-            ordered = documents if name == "documents" else order_rows(name, table, documents)
-            _check_follows(last, name, ordered, batch)
-            writers[name].write(ordered)
-    described.update({name: writer.close() for name, writer in writers.items()})
+    if duplicates is None:
+        duplicates = find_duplicates(batch_dirs)
+    described = write_document_tables(batch_dirs, out_dir, duplicates)
+    described.update(write_fact_tables(batch_dirs, out_dir, duplicates, groups))
     return {name: described[name] for name in TABLES}
 
 
+def write_document_tables(
+    batch_dirs: Sequence[Path], out_dir: Path, duplicates: DuplicateMarks
+) -> dict[str, dict[str, Any]]:
+    """``write_tables`` for the tables dedup alone completes: documents, passages,
+    quarantine and duplicates."""
+    described = {
+        "duplicates": _write_whole(
+            out_dir, "duplicates", order_rows("duplicates", duplicates.duplicates)
+        )
+    }
+
+    def complete(tables: dict[str, pa.Table], offsets: dict[str, int]) -> dict[str, pa.Table]:
+        return complete_documents(tables, duplicates, offsets)
+
+    described.update(_write_batches(batch_dirs, out_dir, DOCUMENT_TABLES, complete))
+    return described
+
+
+def write_fact_tables(
+    batch_dirs: Sequence[Path],
+    out_dir: Path,
+    duplicates: DuplicateMarks,
+    groups: ClaimGroups | None = None,
+) -> dict[str, dict[str, Any]]:
+    """``write_tables`` for the tables the claims complete: the fact tables, entities and
+    claims (``groups``: ``group_claims`` when already run)."""
+    claims = corpus_marks(batch_dirs, duplicates, groups).claims
+    described = {"claims": _write_whole(out_dir, "claims", order_rows("claims", claims.claims))}
+
+    def complete(tables: dict[str, pa.Table], offsets: dict[str, int]) -> dict[str, pa.Table]:
+        return complete_facts(tables, claims, offsets)
+
+    described.update(_write_batches(batch_dirs, out_dir, FACT_TABLES_WRITTEN, complete))
+    return described
+
+
+Complete = Callable[[dict[str, pa.Table], dict[str, int]], dict[str, pa.Table]]
+
+
+def _write_batches(
+    batch_dirs: Sequence[Path], out_dir: Path, names: Sequence[str], complete: Complete
+) -> dict[str, dict[str, Any]]:
+    """Append each batch's tables ``names``, completed and ordered, to their files."""
+    writers = {name: TableWriter(out_dir / f"{name}.parquet", _schema(name)) for name in names}
+    last: dict[str, str] = {}
+    offsets = dict.fromkeys(names, 0)
+    for batch in batch_dirs:
+        tables = {name: read_batch(batch, name) for name in names}
+        completed = complete(tables, offsets)
+        documents = (
+            order_rows("documents", completed["documents"]) if "documents" in names else None
+        )
+        for name in names:
+            ordered = (
+                documents if name == "documents" else order_rows(name, completed[name], documents)
+            )
+            _check_follows(last, name, ordered, batch)
+            writers[name].write(ordered)
+            offsets[name] += tables[name].num_rows
+    return {name: writer.close() for name, writer in writers.items()}
+
+
 def _completed(batch_dirs: Sequence[Path], marks: Marks) -> Iterator[dict[str, pa.Table]]:
+    """Every batch's tables, completed (``complete_batch``), in batch order."""
     offsets = dict.fromkeys(BATCH_TABLES, 0)
     for batch in batch_dirs:
         tables = {name: read_batch(batch, name) for name in BATCH_TABLES}

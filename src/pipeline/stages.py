@@ -517,18 +517,21 @@ def stage_assembled(
     """``assemble`` the batches into a fresh staging folder (as ``stage_release``), a
     batch at a time: no whole table is held in memory (see ``pipeline.assembly``).
 
-    ``isolated``: dedup and the grouping of claims side by side, then the claims table and
-    the writing, each in a process of its own (``workers.call_alone``), so no stage starts
-    from the heap an earlier one fragmented (dedup's shingle sets, claims' term sets:
-    millions of small objects) and both cores work.
+    ``isolated``: side by side, dedup then the writing of the tables it completes
+    (documents, passages, quarantine, duplicates), and the grouping of claims; then the
+    claims and fact tables. Each in a process of its own (``workers.call_alone``), so no
+    stage starts from the heap an earlier one fragmented (dedup's shingle sets, claims'
+    term sets: millions of small objects) and both cores work while grouping, the longest
+    step, runs.
     """
     staged = _fresh_staging(plan, version)
     if isolated:
         dirs = list(batch_dirs)
-        duplicates, groups = workers.call_alone_both(
-            partial(find_duplicates, dirs), partial(group_claims, dirs)
+        (described, duplicates), groups = workers.call_alone_both(
+            partial(write_deduplicated, dirs, staged), partial(group_claims, dirs)
         )
-        described = workers.call_alone(write_assembled, dirs, staged, duplicates, groups)
+        facts = workers.call_alone(write_claimed, dirs, staged, duplicates, groups)
+        described = {name: {**described, **facts}[name] for name in TABLES}
     else:
         described = write_assembled(batch_dirs, staged)
     return_freed_memory()
@@ -545,6 +548,24 @@ def group_claims(batch_dirs: Sequence[Path]) -> ClaimGroups:
     """``assembly.group_claims`` with the garbage collector paused."""
     with _gc_paused():
         return assembly.group_claims(batch_dirs)
+
+
+def write_deduplicated(
+    batch_dirs: Sequence[Path], staged: Path
+) -> tuple[dict[str, dict[str, Any]], DuplicateMarks]:
+    """``find_duplicates``, then ``assembly.write_document_tables`` with its decisions;
+    returns the files' descriptions and the decisions (picklable, for ``call_alone``)."""
+    duplicates = find_duplicates(batch_dirs)
+    with _gc_paused():
+        return assembly.write_document_tables(batch_dirs, staged, duplicates), duplicates
+
+
+def write_claimed(
+    batch_dirs: Sequence[Path], staged: Path, duplicates: DuplicateMarks, groups: ClaimGroups
+) -> dict[str, dict[str, Any]]:
+    """``assembly.write_fact_tables`` with the garbage collector paused."""
+    with _gc_paused():
+        return assembly.write_fact_tables(batch_dirs, staged, duplicates, groups)
 
 
 def write_assembled(
