@@ -51,7 +51,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +63,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.publish.release import read_columns, read_manifest
+from pipeline.rowhash import hash_term, hashes_of, row_hashes
 from pipeline.runtime import return_freed_memory
 from pipeline.schemas import ASSEMBLED_COLUMNS, FACT_TABLES, MANIFEST_INPUTS, TABLES
 
@@ -428,70 +428,6 @@ def _sources(old: Side, new: Side, statuses: Mapping[str, str]) -> _Sources:
     return _Sources(ranks, docs.rename_columns(["doc_id", "path"]), passage_docs)
 
 
-# ------------------------------------------------------------------------------ hashing
-
-
-_local = threading.local()
-
-
-def _duckdb() -> Any:
-    """This thread's in-memory DuckDB, the hash kernel (opening one costs ~0.1 s, and a
-    connection is not safe to share between threads). It reads Arrow tables in place."""
-    connection = getattr(_local, "connection", None)
-    if connection is None:
-        import duckdb
-
-        connection = _local.connection = duckdb.connect()
-    return connection
-
-
-def _quoted(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
-
-
-def _hash_term(table: pa.Table, column: str) -> str:
-    """SQL hashing one column. DuckDB hashes an empty list like a null, so a list's length
-    (-1 for null) is hashed with it."""
-    name = _quoted(column)
-    kind = table.schema.field(column).type
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        return f"hash({name}, coalesce(len({name}), -1))"
-    return f"hash({name})"
-
-
-def _hashes(table: pa.Table, terms: Sequence[str]) -> list[npt.NDArray[np.uint64]]:
-    """Each SQL term evaluated over the table's rows, in row order (vectorised, no Python
-    objects per value: a million rows of a fact table hash in well under a second)."""
-    count = table.num_rows
-    if not terms:
-        return []
-    numbered = table.append_column("__row", pa.array(np.arange(count, dtype=np.int64)))
-    connection = _duckdb()
-    connection.register("__diff_rows", numbered)
-    try:
-        select = ", ".join(f"{term} AS h{i}" for i, term in enumerate(terms))
-        relation = connection.sql(f"SELECT __row, {select} FROM __diff_rows")
-        result = (getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table)()
-    finally:
-        connection.unregister("__diff_rows")
-    # Scattered back by row number: no reliance on the order DuckDB returns rows in.
-    order = result["__row"].to_numpy()
-    outputs = []
-    for i in range(len(terms)):
-        hashed = np.empty(count, dtype=np.uint64)
-        hashed[order] = result[f"h{i}"].to_numpy()
-        outputs.append(hashed)
-    return outputs
-
-
-def row_hashes(table: pa.Table, columns: Sequence[str]) -> npt.NDArray[np.uint64]:
-    """A 64-bit hash of each row's ``columns``, in row order."""
-    if not columns:
-        return np.zeros(table.num_rows, dtype=np.uint64)
-    terms = ", ".join(_hash_term(table, c) for c in columns)
-    return _hashes(table, [f"hash({terms})"])[0]
-
-
 # ------------------------------------------------------------------------------ matching
 
 
@@ -607,8 +543,8 @@ def _column_flags(
     for start in range(0, len(columns), step):
         group = list(columns[start : start + step])
         was, now = take(old, old_rows, group), take(new, new_rows, group)
-        before = _hashes(was, [_hash_term(was, c) for c in group])
-        after = _hashes(now, [_hash_term(now, c) for c in group])
+        before = hashes_of(was, [hash_term(was, c) for c in group])
+        after = hashes_of(now, [hash_term(now, c) for c in group])
         for column, a, b in zip(group, before, after, strict=True):
             flags[column] = a != b
     return flags

@@ -7,7 +7,7 @@ expectation of the same suite, under the same code, passes them again. A rerun a
 few documents changed therefore hands GX only its new rows; the rows it already knows add
 their counts (every one expected, so only how many and how many missing) to the result.
 
-The store keeps, per table, the 64-bit hashes (``row_hashes``) of the rows of the last
+The store keeps, per table, the 64-bit hashes (``rowhash.row_hashes``) of the rows of the last
 release whose rows all passed, under a key naming the suite, the code and the libraries
 that computed the hashes and judged the rows; any change of key forgets them. Two rows
 of different values share a hash with odds of about n / 2**64 (n: the rows kept).
@@ -29,26 +29,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.rowhash import row_hashes
 from pipeline.validate.suites import Suite
+
+__all__ = ["KnownRows", "KnownTally", "all_rows_passed", "column_pairs", "known_mask", "row_hashes"]
 
 Hashes = npt.NDArray[np.uint64]
 _KEY = b"store_key"
-
-
-def row_hashes(table: pa.Table) -> Hashes:
-    """A 64-bit hash of each row's values, in order (DuckDB's ``hash`` over every column,
-    nested ones included: about 1 s for the 4.5 million rows of a 100,000-document
-    release's large tables); the column names are in the store's key."""
-    import duckdb
-
-    if table.num_columns == 0:
-        return np.zeros(table.num_rows, dtype=np.uint64)
-    columns = ", ".join('"' + name.replace('"', '""') + '"' for name in table.column_names)
-    with duckdb.connect() as con:
-        con.execute("SET preserve_insertion_order = true")  # the rows' order is the answer's
-        con.register("rows_to_hash", table)
-        hashed = con.sql(f"SELECT hash({columns}) AS h FROM rows_to_hash").to_arrow_table()
-    return np.asarray(hashed.column("h").to_numpy(), dtype=np.uint64)
 
 
 def known_mask(hashes: Hashes, known: Hashes) -> npt.NDArray[np.bool_]:
