@@ -140,3 +140,22 @@ def test_an_unreadable_store_knows_nothing(tmp_path: Path) -> None:
     store.save("money", "k", np.array([3, 1, 3], dtype=np.uint64))
     assert store.load("money", "k").tolist() == [1, 3]
     assert len(store.load("money", "other key")) == 0
+
+
+def test_a_table_of_one_chunk_has_its_known_rows_counted_from_known_from(
+    tmp_path: Path, gx_rows: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "KNOWN_FROM", 2)  # the fact tables' 2 rows: one chunk each
+    release = write_release(tmp_path / "release", _valid_rows_twice(), valid_inputs())
+    store = KnownRows(tmp_path / "known", salt="code-1")
+    validate_release(release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "a", known_rows=store)
+    gx_rows.clear()
+    again = validate_release(release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "b", known_rows=store)
+    assert again.success
+    assert gx_rows.get("money", 0) == 0
+    assert _meta(tmp_path / "b", "money") == {
+        "row_wise_chunks": 1,
+        "first_rows": [0],
+        "gx_runs": 1,
+        "rows_known_to_pass": 2,
+    }
