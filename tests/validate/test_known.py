@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +31,43 @@ def _valid_rows_twice() -> Rows:
     return rows
 
 
+def _half(name: str, release: run.ReleaseTables) -> int:
+    """Tables of 2+ rows validated in chunks of half their rows (few GX runs: fast)."""
+    size = release.size(name)
+    return 0 if size is None else max(1, size[0] // 2)
+
+
 @pytest.fixture
 def chunk_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tables of 2+ rows validated in chunks of half their rows (few GX runs: fast)."""
+    monkeypatch.setattr(run, "rows_per_chunk", _half)
 
-    def half(name: str, release: run.ReleaseTables) -> int:
-        size = release.size(name)
-        return 0 if size is None else max(1, size[0] // 2)
 
-    monkeypatch.setattr(run, "rows_per_chunk", half)
+SALT = "code-1"
+
+
+@dataclass(frozen=True)
+class Validated:
+    """A valid release of two facts a kind, validated once in chunks with a store."""
+
+    release: Path
+    report_dir: Path
+    report: ValidationReport
+    store_dir: Path  # copy it before use: a run replaces what it keeps
+
+    def store(self, tmp_path: Path, salt: str = SALT) -> KnownRows:
+        shutil.copytree(self.store_dir, tmp_path / "known")
+        return KnownRows(tmp_path / "known", salt)
+
+
+@pytest.fixture(scope="module")
+def validated(tmp_path_factory: pytest.TempPathFactory) -> Validated:
+    tmp = tmp_path_factory.mktemp("known")
+    release = write_release(tmp / "release", _valid_rows_twice(), valid_inputs())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(run, "rows_per_chunk", _half)
+        store = KnownRows(tmp / "known", SALT)
+        report = validate_release(release, DEFAULT_EXPECTATIONS_DIR, tmp / "a", known_rows=store)
+    return Validated(release, tmp / "a", report, tmp / "known")
 
 
 @pytest.fixture
@@ -73,30 +103,31 @@ def _meta(report_dir: Path, name: str) -> dict[str, Any]:
 
 @pytest.mark.usefixtures("chunk_per_row")
 def test_a_rerun_hands_gx_no_known_row_and_reports_the_same(
-    tmp_path: Path, gx_rows: dict[str, int]
+    validated: Validated, tmp_path: Path, gx_rows: dict[str, int]
 ) -> None:
-    release = write_release(tmp_path / "release", _valid_rows_twice(), valid_inputs())
-    store = KnownRows(tmp_path / "known", salt="code-1")
-    first = validate_release(release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "a", known_rows=store)
-    assert first.success
-    assert gx_rows["money"] == 2
-    gx_rows.clear()
-    again = validate_release(release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "b", known_rows=store)
-    assert again.to_json() == first.to_json()
+    assert validated.report.success
+    store = validated.store(tmp_path)
+    again = validate_release(
+        validated.release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "b", known_rows=store
+    )
+    assert again.to_json() == validated.report.to_json()
     for kind in FACT_KINDS:
         assert gx_rows.get(kind, 0) == 0  # every row known: GX saw the columns only
         assert _meta(tmp_path / "b", kind)["rows_known_to_pass"] == 2
-        assert _results(tmp_path / "b", kind) == _results(tmp_path / "a", kind)
+        assert _results(tmp_path / "b", kind) == _results(validated.report_dir, kind)
+        assert _meta(validated.report_dir, kind)["rows_known_to_pass"] == 0  # the first run
     other_code = KnownRows(tmp_path / "known", salt="code-2")  # kept under another key
-    validate_release(release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "c", known_rows=other_code)
+    validate_release(
+        validated.release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "c", known_rows=other_code
+    )
     assert _meta(tmp_path / "c", "money")["rows_known_to_pass"] == 0
 
 
 @pytest.mark.usefixtures("chunk_per_row")
-def test_known_rows_never_hide_a_failing_row(tmp_path: Path, gx_rows: dict[str, int]) -> None:
-    valid = write_release(tmp_path / "valid", _valid_rows_twice(), valid_inputs())
-    store = KnownRows(tmp_path / "known", salt="code-1")
-    assert validate_release(valid, DEFAULT_EXPECTATIONS_DIR, tmp_path / "v", known_rows=store)
+def test_known_rows_never_hide_a_failing_row(
+    validated: Validated, tmp_path: Path, gx_rows: dict[str, int]
+) -> None:
+    store = validated.store(tmp_path)
     kept = (tmp_path / "known" / "money.parquet").read_bytes()
     inputs = [*valid_inputs(), {"path": "b.txt", "sha256": "0" * 64, "bytes": 3}]
     broken = write_release(tmp_path / "broken", broken_rows(), inputs, relaxed=True)
@@ -143,14 +174,13 @@ def test_an_unreadable_store_knows_nothing(tmp_path: Path) -> None:
 
 
 def test_a_table_of_one_chunk_has_its_known_rows_counted_from_known_from(
-    tmp_path: Path, gx_rows: dict[str, int], monkeypatch: pytest.MonkeyPatch
+    validated: Validated, tmp_path: Path, gx_rows: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(run, "KNOWN_FROM", 2)  # the fact tables' 2 rows: one chunk each
-    release = write_release(tmp_path / "release", _valid_rows_twice(), valid_inputs())
-    store = KnownRows(tmp_path / "known", salt="code-1")
-    validate_release(release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "a", known_rows=store)
-    gx_rows.clear()
-    again = validate_release(release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "b", known_rows=store)
+    store = validated.store(tmp_path)  # kept from chunks: the key does not depend on them
+    again = validate_release(
+        validated.release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "b", known_rows=store
+    )
     assert again.success
     assert gx_rows.get("money", 0) == 0
     assert _meta(tmp_path / "b", "money") == {
