@@ -189,3 +189,28 @@ def test_a_table_of_one_chunk_has_its_known_rows_counted_from_known_from(
         "gx_runs": 1,
         "rows_known_to_pass": 2,
     }
+
+
+def test_a_failing_store_leaves_every_row_judged(
+    validated: Validated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run, "rows_per_chunk", _half)
+
+    def broken_hash(table: pa.Table) -> np.ndarray:
+        raise RuntimeError("no hash today")
+
+    monkeypatch.setattr(run, "row_hashes", broken_hash)
+    store = validated.store(tmp_path)
+    again = validate_release(
+        validated.release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "b", known_rows=store
+    )
+    assert again.to_json() == validated.report.to_json()  # judged, not "not run"
+    assert _meta(tmp_path / "b", "money")["rows_known_to_pass"] == 0
+    monkeypatch.undo()
+    monkeypatch.setattr(run, "rows_per_chunk", _half)
+    (tmp_path / "unwritable").write_text("a file where the store's folder would be")
+    unwritable = KnownRows(tmp_path / "unwritable", SALT)
+    kept = validate_release(
+        validated.release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "c", known_rows=unwritable
+    )
+    assert kept.to_json() == validated.report.to_json()

@@ -559,16 +559,27 @@ class _RowWise:
         rows = np.arange(self._offset, self._offset + table.num_rows)
         self._first_rows.append(self._offset)
         self._offset += table.num_rows
-        if self._store is not None:
-            unknown = self._unknown(self._store, table)
-            if not unknown.all():  # a filter copies every column, texts too
-                table, rows = table.filter(pa.array(unknown)), rows[unknown]
+        unknown = self._unknown_rows(table)
+        if unknown is not None and not unknown.all():  # a filter copies every column
+            table, rows = table.filter(pa.array(unknown)), rows[unknown]
         frame = to_frame(table)
         frame.index = pd.Index(rows)  # the whole table's row numbers
         self._pending.append(frame)
         self._pending_rows += len(frame)
         if self._pending_rows >= self._rows:
             self._run()
+
+    def _unknown_rows(self, table: pa.Table) -> npt.NDArray[np.bool_] | None:
+        """``_unknown`` with the store, if any; None (judge every row) without one. The
+        store is a shortcut: when it fails, every row from then on is judged."""
+        if self._store is None:
+            return None
+        try:
+            return self._unknown(self._store, table)
+        except Exception as exc:
+            logger.warning("%s: rows known to pass left unused: %r", self._name, exc)
+            self._store, self._hashes = None, []
+            return None
 
     def _unknown(self, store: KnownRows, table: pa.Table) -> npt.NDArray[np.bool_]:
         """Which rows of ``table`` the store does not know; the others are tallied."""
@@ -607,7 +618,10 @@ class _RowWise:
             and self._key is not None
             and all(all_rows_passed(result) for _, result in self._runs)
         ):
-            self._store.save(self._name, self._key, np.concatenate(self._hashes))
+            try:
+                self._store.save(self._name, self._key, np.concatenate(self._hashes))
+            except (OSError, pa.ArrowException) as exc:  # the next run judges every row
+                logger.warning("%s: rows known to pass not kept: %r", self._name, exc)
         return runs
 
     def description(self) -> dict[str, Any]:
