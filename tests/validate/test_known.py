@@ -116,11 +116,6 @@ def test_a_rerun_hands_gx_no_known_row_and_reports_the_same(
         assert _meta(tmp_path / "b", kind)["rows_known_to_pass"] == 2
         assert _results(tmp_path / "b", kind) == _results(validated.report_dir, kind)
         assert _meta(validated.report_dir, kind)["rows_known_to_pass"] == 0  # the first run
-    other_code = KnownRows(tmp_path / "known", salt="code-2")  # kept under another key
-    validate_release(
-        validated.release, DEFAULT_EXPECTATIONS_DIR, tmp_path / "c", known_rows=other_code
-    )
-    assert _meta(tmp_path / "c", "money")["rows_known_to_pass"] == 0
 
 
 @pytest.mark.usefixtures("chunk_per_row")
@@ -162,6 +157,18 @@ def test_row_hashes_tell_rows_apart_by_any_value() -> None:
     known = np.unique(hashes[:1])
     assert known_mask(hashes, known).tolist() == [True, True, False, False, False]
     assert not known_mask(hashes, np.empty(0, dtype=np.uint64)).any()
+
+
+def test_rows_kept_under_another_key_are_not_known(validated: Validated, tmp_path: Path) -> None:
+    store = validated.store(tmp_path)
+    suite = {"expectations": [{"type": "expect_column_values_to_not_be_null"}]}
+    key = store.key("money", suite, ["fact_id"])
+    store.save("money", key, np.array([1, 2], dtype=np.uint64))
+    assert store.load("money", key).tolist() == [1, 2]
+    assert key != KnownRows(tmp_path / "known", "code-2").key("money", suite, ["fact_id"])
+    assert key != store.key("money", suite, ["fact_id", "doc_id"])  # another frame
+    assert key != store.key("money", {"expectations": []}, ["fact_id"])  # another suite
+    assert len(store.load("money", store.key("money", {"expectations": []}, ["fact_id"]))) == 0
 
 
 def test_an_unreadable_store_knows_nothing(tmp_path: Path) -> None:
