@@ -608,7 +608,7 @@ class _RowWise:
     def finish(self) -> list[tuple[int, dict[str, Any]]]:
         """The GX runs' results, then the known rows' (offsets 0: the frames' row numbers
         are the table's); keeps the table's rows when every one of them passed."""
-        if self._pending or not self._runs:  # GX judges the frame's columns even with no row
+        if self._pending:  # rows left, or only known ones: GX still judges the columns
             self._run()
         runs = list(self._runs)
         if self._tally.rows:
