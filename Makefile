@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 INPUT ?= seeds
+# pytest processes; a test file stays in one (its module fixtures are made once)
+TEST_WORKERS ?= 2
 OUTPUT ?= outputs
 
 export DO_NOT_TRACK := 1
@@ -18,7 +20,7 @@ run: $(STAMP_RUN)
 	$(BIN)/pipeline run --input $(INPUT) --output $(OUTPUT)
 
 test: $(STAMP_DEV)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 check: lint types test
 

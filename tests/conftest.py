@@ -32,7 +32,7 @@ class PrefectEnv:
 
 @pytest.fixture(scope="session")
 def prefect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectEnv]:
-    """One real Prefect server for every CLI run of the session.
+    """One real Prefect server for every CLI run of the session (of each pytest process).
 
     Without it each ``pipeline run`` child starts and stops an ephemeral API of its own,
     about 6 s a run (FACTS). The serverless default keeps its own tests: the quiet run in
