@@ -118,36 +118,6 @@ def test_grouping_is_the_plain_leader_clustering(facts: list[Fact]) -> None:
     assert group_facts(facts, idf) == plain_groups(facts, idf)
 
 
-def _grouped_in_numpy(facts: Sequence[Fact], idf: Mapping[str, float]) -> list[list[int]]:
-    """``group_facts`` with every context's candidates bounded in numpy first (at 100,000
-    documents only those with many candidates are)."""
-    grouping = claims._Grouping(idf, vector_from=1)
-    doc_ids = [f.doc_id for f in facts]
-    for context in claims.contexts(facts):
-        grouping.add(context, doc_ids)
-    return grouping.members
-
-
-@settings(max_examples=200, deadline=None)
-@given(_FACTS)
-def test_grouping_with_numpy_bounds_is_the_plain_leader_clustering(facts: list[Fact]) -> None:
-    idf = idf_weights(facts)
-    assert _grouped_in_numpy(facts, idf) == plain_groups(facts, idf)
-
-
-def test_numpy_bounds_keep_a_leader_exactly_at_the_threshold() -> None:
-    # 7 / 20 is the threshold itself: the leader links, so the bound must keep it
-    idf = {"shared": 7.0, "mine": 13.0, "theirs": 13.0, "other": 13.0, "far": 7.0}
-    arrays = claims._LeaderArrays(idf)
-    arrays.add(("shared", "theirs"), 20.0)  # claim 0: at the threshold
-    arrays.add(("far", "other"), 20.0)  # claim 1: shares nothing
-    arrays.add(("mine", "shared", "theirs"), 33.0)  # claim 2: the lighter's whole set
-    assert SIMILARITY_THRESHOLD == 7.0 / 20.0
-    assert sorted(arrays.may_reach({0, 1, 2}, ("mine", "shared"), 20.0)) == [0, 2]
-    # a leader filed before a term it lacks is first seen in a context
-    assert arrays.may_reach({1}, ("new", "far"), 8.0) == [1]
-
-
 # --- build_claims against the plain formulation -------------------------------------------
 
 

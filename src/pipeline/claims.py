@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import operator
 import re
-from array import array
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -621,81 +620,10 @@ def _index_keys(context: Context) -> tuple[list[tuple[str, str]], list[tuple[str
     return filed, [("=", value), *(("=", c) for c in containing), ("<", value)]
 
 
-# From this many candidates a context's scores are first bounded in numpy
-# (``_LeaderArrays``): below it the per-candidate Python loop is as fast.
-_VECTOR_FROM = 32
-# Allowance for numpy's summation order against fsum's exact sums (relative error of
-# ~1e-15 over a few dozen terms): a candidate within it of the threshold is kept.
-_BOUND_SLACK = 1e-9
-
-
-class _LeaderArrays:
-    """Every leader's terms as numbers in one flat array, so that the candidates of a
-    context are scored together in numpy rather than one by one in Python.
-
-    A score found here is a float sum in numpy's order, not fsum's exact one, so it only
-    tells which candidates cannot reach the threshold; ``best_leaders`` scores the rest
-    exactly. At 100,000 documents a date meets a few dozen candidates on average (every
-    leader of its year sharing a term of its prefix) and 95 % of them fall short.
-    """
-
-    def __init__(self, idf: Mapping[str, float]) -> None:
-        self._idf = idf
-        self._ids: dict[str, int] = {}
-        self._weights = array("d")  # by term number
-        self._terms = array("q")  # every leader's term numbers, one leader after another
-        self._starts = array("q")  # by claim: where its terms start in _terms
-        self._lengths = array("q")
-        self._leader_weights = array("d")
-        self._probe = np.zeros(0)  # weight by term number, of one context's terms only
-
-    def _numbers(self, terms: Iterable[str]) -> list[int]:
-        out = []
-        for term in terms:
-            number = self._ids.get(term)
-            if number is None:
-                number = self._ids[term] = len(self._weights)
-                self._weights.append(self._idf.get(term, 1.0))
-            out.append(number)
-        return out
-
-    def add(self, terms: Iterable[str], weight: float) -> None:
-        """The next claim's leader (claims are numbered in the order they are added)."""
-        numbers = self._numbers(terms)
-        self._starts.append(len(self._terms))
-        self._lengths.append(len(numbers))
-        self._terms.extend(numbers)
-        self._leader_weights.append(weight)
-
-    def may_reach(self, claims: Collection[int], terms: Iterable[str], weight: float) -> list[int]:
-        """The claims whose leader may score at least the threshold against ``terms`` (of
-        total ``weight`` > 0): all that do, and some just below."""
-        found = np.fromiter(claims, np.int64, len(claims))
-        lengths = np.frombuffer(self._lengths, np.int64)[found]
-        if not lengths.all():  # a leader without terms: scored in Python
-            return list(claims)
-        ends = np.cumsum(lengths)
-        starts = np.frombuffer(self._starts, np.int64)[found]
-        # the positions of every found leader's terms in _terms, leader after leader
-        at = np.arange(int(ends[-1])) + np.repeat(starts - (ends - lengths), lengths)
-        numbers = np.asarray(self._numbers(terms), np.int64)
-        if len(self._probe) < len(self._weights):
-            self._probe = np.zeros(2 * len(self._weights))
-        self._probe[numbers] = np.frombuffer(self._weights, np.float64)[numbers]
-        shared = np.add.reduceat(
-            self._probe[np.frombuffer(self._terms, np.int64)[at]], ends - lengths
-        )
-        self._probe[numbers] = 0.0
-        smaller = np.minimum(np.frombuffer(self._leader_weights, np.float64)[found], weight)
-        reach = shared >= (SIMILARITY_THRESHOLD - _BOUND_SLACK) * smaller
-        kept: list[int] = found[reach].tolist()
-        return kept
-
-
 class _Grouping:
     """``group_facts``' state: claims so far, their leaders and the leader indexes."""
 
-    def __init__(self, idf: Mapping[str, float], vector_from: int = _VECTOR_FROM) -> None:
+    def __init__(self, idf: Mapping[str, float]) -> None:
         self.idf = idf
         # per claim number: its leader context's terms, value and terms' weight
         self.leader_terms: list[frozenset[str]] = []
@@ -706,8 +634,6 @@ class _Grouping:
         self.indexes: dict[tuple[str, str], LeaderIndex] = {}
         self.ranks = _rarity_ranks(idf)
         self._prefixes: dict[frozenset[str] | Terms, list[str]] = {}
-        self.arrays = _LeaderArrays(idf)
-        self.vector_from = vector_from
 
     def prefix(self, terms: frozenset[str] | Terms, weight: float) -> list[str]:
         """``prefix_terms(terms, idf)`` given the terms' weight, memoised."""
@@ -735,16 +661,13 @@ class _Grouping:
                 index.collect(found, terms, prefix)
         if not found:
             return []
-        candidates: Collection[int] = found
-        if len(found) >= self.vector_from and weight > 0:
-            candidates = self.arrays.may_reach(found, terms, weight)
         probe = frozenset(terms)  # for the intersections (a frozenset stays itself)
         dates, value = context.kind == "dates", context.value
         get = self.idf.get
         leader_terms, leader_values = self.leader_terms, self.leader_values
         leader_weights = self.leader_weights
         scored = []
-        for claim in candidates:
+        for claim in found:
             if dates:
                 other = leader_values[claim]
                 if other != value and not values_compatible("dates", value, other):
@@ -793,7 +716,6 @@ class _Grouping:
         self.leader_terms.append(frozenset(context.terms))
         self.leader_values.append(context.value)
         self.leader_weights.append(weight)
-        self.arrays.add(context.terms, weight)
         self.members.append([])
         self.docs.append(set())
         prefix = self.prefix(context.terms, weight)
