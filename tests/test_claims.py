@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from pipeline import claims
 from pipeline.claims import (
     SIMILARITY_THRESHOLD,
     Fact,
@@ -379,13 +380,16 @@ def _random_date_facts(
     return facts
 
 
-def test_prefix_filtering_finds_every_leader_a_full_comparison_finds() -> None:
+# 1: every leader indexed by its terms; 7: the first seven held, then indexed; the
+# default: all held (every leader a candidate)
+@pytest.mark.parametrize("index_from", [1, 7, claims._INDEX_FROM])
+def test_prefix_filtering_finds_every_leader_a_full_comparison_finds(index_from: int) -> None:
     rng = random.Random(3)
     for _ in range(20):
         facts = _random_date_facts(rng, 40)
         idf = idf_weights(facts)
         found = contexts(facts)
-        index = LeaderIndex(idf)
+        index = LeaderIndex(idf, index_from)
         leaders, probes = found[:20], found[20:]
         for n, leader in enumerate(leaders):
             index.add(n, leader.terms)
@@ -398,15 +402,32 @@ def test_prefix_filtering_finds_every_leader_a_full_comparison_finds() -> None:
             assert reaching <= index.candidates(probe.terms)
 
 
-def test_indexed_grouping_equals_comparing_with_every_leader() -> None:
+@pytest.mark.parametrize("index_from", [1, 3, claims._INDEX_FROM])
+def test_indexed_grouping_equals_comparing_with_every_leader(index_from: int) -> None:
     """The leader indexes (prefix terms; dates by compatible value) only skip leaders a
-    context could not join."""
+    context could not join, however many leaders they hold before indexing them."""
     rng = random.Random(11)
     values = ["2024", "2024-05", "2024-05-02", "2024-05-03", "2024-06", "FY2024", "?spring"]
     for _ in range(30):
         facts = _random_date_facts(rng, 60, values)
         idf = idf_weights(facts)
-        assert group_facts(facts, idf) == plain_groups(facts, idf)
+        grouping = claims._Grouping(idf, index_from)
+        for context in contexts(facts):
+            grouping.add(context, [f.doc_id for f in facts])
+        assert grouping.members == plain_groups(facts, idf)
+        if index_from == claims._INDEX_FROM:
+            assert group_facts(facts, idf) == grouping.members
+
+
+def test_an_index_holds_its_first_leaders_then_indexes_them_by_term() -> None:
+    idf = {"navy": 1.0, "lima": 1.0, "grant": 1.0}
+    index = LeaderIndex(idf, index_from=3)
+    index.add(0, frozenset({"navy"}))
+    index.add(1, frozenset({"lima"}))
+    assert index.candidates(frozenset({"grant"})) == {0, 1}  # held: all are candidates
+    index.add(2, frozenset({"grant"}))
+    assert index.candidates(frozenset({"grant"})) == {2}  # indexed: by shared terms
+    assert index.candidates(frozenset({"navy", "lima"})) == {0, 1}
 
 
 def test_groups_hold_one_fact_per_document_and_only_linkable_facts() -> None:
