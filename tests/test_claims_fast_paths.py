@@ -389,3 +389,21 @@ def test_corpus_idf_is_the_plain_idf(rows: list[Row], chunks: int) -> None:
     plain = [f for k in CLAIM_KINDS for _row, f in _plain_load_facts(k, tables[k], canonical, {})]
     sentences = claims.sentence_numbers(tables[k].column("sentence") for k in CLAIM_KINDS)
     assert claims._corpus_idf(facts, sentences) == _plain_idf(plain)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c"])), max_size=6)))
+def test_sentence_numbers_are_equal_exactly_for_equal_sentences(
+    chunks: list[list[str | None]],
+) -> None:
+    # two columns, each of several chunks: one numbering across all of them
+    columns = [
+        pa.chunked_array([pa.array(c, pa.string()) for c in chunks[side::2]], pa.string())
+        for side in (0, 1)
+    ]
+    sentences = [s for column in columns for s in column.to_pylist()]
+    numbers = claims.sentence_numbers(columns).tolist()
+    assert len(numbers) == len(sentences)
+    for a, b in zip(sentences, numbers, strict=True):
+        for c, d in zip(sentences, numbers, strict=True):
+            assert (a == c) == (b == d)
