@@ -7,9 +7,9 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 INPUT ?= seeds
+OUTPUT ?= outputs
 # pytest processes; a test file stays in one (its module fixtures are made once)
 TEST_WORKERS ?= 2
-OUTPUT ?= outputs
 
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false

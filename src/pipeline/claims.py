@@ -581,7 +581,7 @@ class LeaderIndex:
         self._index_from = index_from
         # leaders not yet indexed, with their terms and prefixes (None once indexed)
         self._held: list[tuple[int, Collection[str], Iterable[str]]] | None = []
-        self._held_leaders: list[int] = []
+        self._held_leaders: list[int] = []  # the same leaders: collect adds them in C
         self._by_term: dict[str, list[int]] = {}
         self._by_prefix: dict[str, list[int]] = {}
         self._empty: list[int] = []  # leaders without terms: only an empty set matches
