@@ -38,6 +38,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.codes import value_numbers
 from pipeline.ids import short_hash
 from pipeline.resources import load_yaml
 from pipeline.runtime import return_freed_memory
@@ -405,21 +406,7 @@ def idf_weights(facts: Iterable[Fact]) -> dict[str, float]:
 def sentence_numbers(sentences: Iterable[pa.ChunkedArray]) -> npt.NDArray[np.int64]:
     """A number per row of the given sentence columns, one after another: equal
     sentences, equal numbers (by Arrow: no Python string made)."""
-    chunks = [chunk for column in sentences for chunk in column.chunks]
-    if not chunks:
-        return np.array([], np.int64)
-    # Encoded chunk by chunk (one dictionary for all, shared by the chunks): concatenated
-    # first, the sentences were held twice (at 100,000 documents the claims process
-    # peaked there, at 1.3 GB).
-    encoded = pa.chunked_array(chunks).dictionary_encode().chunks
-    del chunks
-    if not encoded:  # Arrow gives no chunk when every chunk was empty
-        return np.array([], np.int64)
-    missing = len(encoded[0].dictionary)  # the number of a null sentence
-    numbers: npt.NDArray[np.int64] = np.concatenate(
-        [chunk.indices.fill_null(missing).to_numpy().astype(np.int64) for chunk in encoded]
-    )
-    return numbers
+    return value_numbers(sentences)
 
 
 def _corpus_idf(facts: Sequence[_Facts], by_row: npt.NDArray[np.int64]) -> dict[str, float]:

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.clean.passages import normalised_hash
+from pipeline.codes import value_numbers
 from pipeline.schemas import TABLES
 
 METHOD = "sha256 of normalised cleaned text"
@@ -38,7 +42,7 @@ def mark_exact_duplicates(
     psgs = passages.to_pandas()
     rank = canonical_order(docs)
     doc_pairs = _document_pairs(docs, psgs, rank)
-    psg_pairs = _passage_pairs(psgs, rank)
+    psg_pairs = passage_pairs(passages, rank)
     docs["duplicate_of"] = docs["doc_id"].map(doc_pairs)
     docs["duplicate_kind"] = docs["duplicate_of"].map(lambda v: None if pd.isna(v) else "exact")
     psgs["duplicate_of"] = psgs["passage_id"].map(psg_pairs)
@@ -83,25 +87,57 @@ def _document_pairs(docs: pd.DataFrame, psgs: pd.DataFrame, rank: pd.Series) -> 
     return _pairs(frame)
 
 
-def passage_pairs(psgs: pd.DataFrame, rank: pd.Series) -> dict[str, str]:
+def passage_pairs(passages: pa.Table, rank: pd.Series) -> dict[str, str]:
     """passage_id -> canonical passage_id for passages with equal normalised text."""
-    return _passage_pairs(psgs, rank)
+    return dict(copy_pairs(passages.column("passage_id"), passage_canonicals(passages, rank)))
 
 
-def _passage_pairs(psgs: pd.DataFrame, rank: pd.Series) -> dict[str, str]:
-    # text_chars (when given) spares the caller converting every passage text to pandas
-    lengths = psgs["text_chars"] if "text_chars" in psgs else psgs["text"].str.len()
-    long_enough = psgs[lengths >= MIN_PASSAGE_CHARS]
-    if long_enough.empty:  # mapping an empty column gives strings, not ranks
-        return {}
-    frame = pd.DataFrame(
-        {
-            "id": long_enough["passage_id"],
-            "key": long_enough["text_sha256"],
-            "rank": long_enough["doc_id"].map(rank) * 1_000_000 + long_enough["ordinal"],
-        }
+def copy_pairs(ids: pa.Array | pa.ChunkedArray, canonicals: pa.Array) -> list[tuple[str, str]]:
+    """(id, canonical id) for the rows whose canonical is not null."""
+    copies = pc.is_valid(canonicals)
+    pairs = zip(ids.filter(copies).to_pylist(), canonicals.filter(copies).to_pylist(), strict=True)
+    return list(pairs)
+
+
+def passage_canonicals(passages: pa.Table, rank: pd.Series) -> pa.Array:
+    """Per passage row: the passage_id of the passage it copies, null when none.
+
+    Passages of at least MIN_PASSAGE_CHARS with equal ``text_sha256`` are copies of the
+    best ranked among them (``rank`` of its document, then its ordinal). ``passages``:
+    passage_id, doc_id, ordinal, text_sha256, and text_chars (else text). In numpy over
+    Arrow: in pandas, 1 million passages (100,000 documents) held 430 MB more.
+    """
+    ids = passages.column("passage_id")
+    lengths = (
+        passages.column("text_chars")
+        if "text_chars" in passages.column_names
+        else pc.utf8_length(passages.column("text"))
     )
-    return _pairs(frame)
+    keys = passages.column("text_sha256")
+    eligible = pc.and_(pc.greater_equal(lengths, MIN_PASSAGE_CHARS), pc.is_valid(keys))
+    rows = np.flatnonzero(eligible.to_numpy(zero_copy_only=False))
+    all_codes = value_numbers([keys])  # nulls are not eligible: their number is unused
+    order = rows[np.lexsort((_passage_ranks(passages, rank)[rows], all_codes[rows]))]
+    codes = all_codes[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = codes[1:] != codes[:-1]
+    # per sorted row, its group's first (best ranked) row
+    leader = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))]
+    canonical = np.full(passages.num_rows, -1, dtype=np.int64)
+    canonical[order[~first]] = leader[~first]
+    return ids.take(pa.array(canonical, mask=canonical < 0)).combine_chunks()
+
+
+def _passage_ranks(passages: pa.Table, rank: pd.Series) -> npt.NDArray[np.int64]:
+    """Each passage's rank: its document's ``rank``, then its ordinal (a document missing
+    from ``rank`` ranks last)."""
+    where = pc.index_in(
+        passages.column("doc_id"), value_set=pa.array(rank.index.to_numpy(), pa.string())
+    )
+    positions = np.asarray(pc.fill_null(where, -1).to_numpy(zero_copy_only=False), np.int64)
+    doc_ranks = np.append(rank.to_numpy(dtype=np.int64), len(rank))[positions]
+    ordinals = np.asarray(passages.column("ordinal").to_numpy(), dtype=np.int64)
+    return doc_ranks * 1_000_000 + ordinals
 
 
 def _pairs(frame: pd.DataFrame) -> dict[str, str]:
