@@ -7,11 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipeline.runtime import prefect_logging_config
 
 _SCRIPT = """
 import sys
 from pathlib import Path
+
+import pytest
 
 from pipeline.runtime import prefect_logging_config
 import pyarrow as pa
@@ -55,6 +59,8 @@ _LOGGING_SCRIPT = """
 import logging
 import sys
 from pathlib import Path
+
+import pytest
 
 from pipeline.runtime import prefect_logging_config
 from pipeline.runtime import configure_local_runtime
@@ -106,3 +112,23 @@ def test_the_logging_config_is_prefects_own_plus_the_quieted_loggers() -> None:
     assert prefect_logging_config("version: 1\n")["loggers"] == {
         "sqlalchemy.pool": {"level": "CRITICAL"}
     }
+
+
+_PEAK_SCRIPT = """
+import resource
+from pipeline.runtime import own_peak_rss_kb
+print(own_peak_rss_kb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="Linux's /proc only")
+def test_a_runs_peak_is_its_own_not_that_of_the_process_that_started_it() -> None:
+    ballast = bytearray(400 * 2**20)
+    ballast[:: 2**12] = b"\x01" * len(range(0, len(ballast), 2**12))  # touch every page
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_SCRIPT], capture_output=True, text=True, check=True
+    )
+    del ballast
+    own_kb, inherited_kb = map(int, done.stdout.split())
+    assert inherited_kb > 400 * 1024  # what ru_maxrss says: this process's peak
+    assert own_kb < 200 * 1024  # an interpreter and pipeline.runtime's imports

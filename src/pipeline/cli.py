@@ -618,7 +618,9 @@ def _print_run_json(
     import json
     import resource
 
-    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    from pipeline.runtime import own_peak_rss_kb
+
+    self_kb = own_peak_rss_kb()
     children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     line = {
         "status": status,
