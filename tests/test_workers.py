@@ -55,3 +55,27 @@ def test_terminated_pool_runs_calls_in_a_main_thread_and_stops_its_workers() -> 
     while _alive(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(worker)
+
+
+_PEAKS = """
+from pipeline import workers
+ballast = b"x" * (400 * 2**20)  # this process is large when its workers start
+if __name__ == "__main__":
+    with workers.pool(1):
+        workers.call(eval, "1")
+        idle = workers.largest_worker_kb()
+        workers.call(eval, "len(b'x' * (300 * 2**20))")  # a worker's own 300 MB
+        busy = workers.largest_worker_kb()
+    workers.call_alone(eval, "1")
+    print(idle, busy, workers.largest_worker_kb())
+"""
+
+
+def test_workers_report_their_own_peak_memory_not_their_starters() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAKS], capture_output=True, text=True, check=True, timeout=120
+    )
+    idle_kb, busy_kb, after_kb = map(int, done.stdout.split())
+    assert 0 < idle_kb < 200 * 1024  # not the 400 MB of the process that started it
+    assert busy_kb >= 300 * 1024
+    assert after_kb == busy_kb  # the largest is kept

@@ -619,9 +619,11 @@ def _print_run_json(
     import resource
 
     from pipeline.runtime import own_peak_rss_kb
+    from pipeline.workers import largest_worker_kb
 
     self_kb = own_peak_rss_kb()
-    children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # the pool's own figures; else (a Dask run's workers) the children's ru_maxrss
+    children_kb = largest_worker_kb() or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     line = {
         "status": status,
         "version": version,

@@ -17,7 +17,9 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
+
+from pipeline.runtime import own_peak_rss_kb
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -27,6 +29,7 @@ B = TypeVar("B")
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _PARENT_CHECK_SECONDS = 1.0
+_largest_kb = 0  # the largest peak a worker process reported (see ``largest_worker_kb``)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -88,7 +91,7 @@ def call(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         executor = _pool
     if executor is None:
         return fn(*args, **kwargs)
-    return executor.submit(fn, *args, **kwargs).result()
+    return _noted(executor.submit(_measured, fn, args, kwargs).result())
 
 
 def call_alone(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -100,14 +103,35 @@ def call_alone(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
     be picklable.
     """
     with _alone() as alone:
-        return alone.submit(fn, *args, **kwargs).result()
+        return _noted(alone.submit(_measured, fn, args, kwargs).result())
 
 
 def call_alone_both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
     """``first()`` and ``second()`` at once, each as ``call_alone`` would run it."""
     with _alone() as one, _alone() as two:
-        started = one.submit(first), two.submit(second)
-        return started[0].result(), started[1].result()
+        started = one.submit(_measured, first, (), {}), two.submit(_measured, second, (), {})
+        return _noted(started[0].result()), _noted(started[1].result())
+
+
+def _measured(fn: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[R, int]:
+    """In a worker: ``fn``'s result and the worker's own peak RSS so far (KiB)."""
+    return fn(*args, **kwargs), own_peak_rss_kb()
+
+
+def _noted(measured: tuple[R, int]) -> R:
+    global _largest_kb
+    result, peak_kb = measured
+    with _lock:
+        _largest_kb = max(_largest_kb, peak_kb)
+    return result
+
+
+def largest_worker_kb() -> int:
+    """The largest peak RSS (KiB) of the worker processes that ran calls for this process,
+    each its own (``runtime.own_peak_rss_kb``): ``RUSAGE_CHILDREN`` would count in this
+    process's size when each worker started. 0 when no call ran in a worker."""
+    with _lock:
+        return _largest_kb
 
 
 def _alone() -> ProcessPoolExecutor:
