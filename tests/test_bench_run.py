@@ -52,6 +52,19 @@ def test_dedup_scores_count_right_links_and_found_copies(tmp_path: Path) -> None
     assert (wrong["precision"], wrong["recall"]) == (0.0, 0.0)
 
 
+def test_target_recall_counts_only_copies_at_least_as_similar_as_the_target(
+    tmp_path: Path,
+) -> None:
+    words = "the embassy and the ministry signed a joint statement on trade in Lima"
+    texts = [words, words, "a different page about fisheries and mining permits entirely"]
+    corpus = Corpus(texts, [0, 0, 0], ["original", "exact", "near"], [0.0, 0.0, 0.3])
+    found = dedup_scores(corpus, _release(tmp_path, [None, "d0", None]))
+    assert (found["planted"], found["recall"]) == (2, 0.5)
+    assert (found["planted_jaccard_ge_0_8"], found["recall_jaccard_ge_0_8"]) == (1, 1.0)
+    missed = dedup_scores(corpus, _release(tmp_path, [None, None, "d0"]))
+    assert (missed["recall"], missed["recall_jaccard_ge_0_8"]) == (0.5, 0.0)
+
+
 @pytest.mark.slow
 def test_bench_run_prints_the_full_run_and_the_noop_rerun(
     seeds_dir: Path,

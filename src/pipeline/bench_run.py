@@ -30,6 +30,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from pipeline.bench import redraw_numbers
+from pipeline.dedup.minhash import MinHashParams, jaccard, shingle_set
 from pipeline.dedup.synthetic import Corpus, corpus_from
 
 MODES = ("full", "noop", "change", "all")
@@ -113,9 +114,12 @@ def dedup_scores(corpus: Corpus, release: Path) -> dict[str, Any]:
     """Precision and recall of the release's document duplicates against the planted copies.
 
     A link (document → its ``duplicate_of``) is right when both come from one original; a
-    planted copy is found when it and its original end in the same group. ``similar``
-    restricts recall to the copies the issue's target speaks of (edit rate ≤ 10 %, which
-    keeps the 2-word shingle Jaccard above about 0.8 in this corpus).
+    planted copy is found when it and its original end in the same group.
+
+    ``recall_jaccard_ge_0_8`` is the recall the target speaks of: over the copies whose
+    word-shingle Jaccard with their original (dedup's own shingles, on the generated
+    texts: the page chrome the writer adds is what cleaning removes) is at least 0.8.
+    ``recall_edit_rate_le_10pct`` is kept for comparison with earlier runs.
     """
     docs = pq.read_table(
         release / "documents.parquet", columns=["doc_id", "source_path", "duplicate_of"]
@@ -139,13 +143,27 @@ def dedup_scores(corpus: Corpus, release: Path) -> dict[str, Any]:
 
     copies = [i for i, k in enumerate(kind) if k != "original"]
     similar = [i for i in copies if corpus.edit_rate[i] <= 0.10]
+    close = [
+        i for i in copies if copy_similarity(corpus, i, originals[family[i]]) >= TARGET_SIMILARITY
+    ]
     return {
         "planted": len(copies),
+        "planted_jaccard_ge_0_8": len(close),
         "links": len(links),
         "precision": round(right / len(links), 4) if links else None,
         "recall": recall(copies),
+        "recall_jaccard_ge_0_8": recall(close),
         "recall_edit_rate_le_10pct": recall(similar),
     }
+
+
+TARGET_SIMILARITY = 0.8  # the issue's dedup target: copies at least this similar
+
+
+def copy_similarity(corpus: Corpus, copy: int, original: int) -> float:
+    """Word-shingle Jaccard of two texts of the corpus, as dedup measures it."""
+    k = MinHashParams().shingle
+    return jaccard(shingle_set(corpus.texts[copy], k), shingle_set(corpus.texts[original], k))
 
 
 def _index(source_path: str) -> int:
