@@ -6,7 +6,12 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.validate.derived import ids_known, quote_matches, quote_matches_source
+from pipeline.validate.derived import (
+    ids_known,
+    quote_matches,
+    quote_matches_source,
+    span_within_document,
+)
 
 
 def _plain_quote_matches_source(table: pa.Table, documents: pa.Table) -> list[bool]:
@@ -93,3 +98,48 @@ def test_ids_known_in_arrow_is_the_plain_set_lookup(
     expected = [v is not None and v in plain for v in table.column("id").to_pylist()]
     assert ids_known(table, "id", reference, "id").to_pylist() == expected
     assert ids_known(table, "other", reference, "id").to_pylist() == [False] * len(values)
+
+
+def _plain_span_within_document(table: pa.Table, documents: pa.Table) -> list[bool]:
+    """The formulation replaced: a dict of n_chars by doc_id, one row at a time in Python."""
+    n_chars = dict(
+        zip(documents.column("doc_id").to_pylist(), documents["n_chars"].to_pylist(), strict=True)
+    )
+    rows = zip(table.column("doc_id").to_pylist(), table["char_end"].to_pylist(), strict=True)
+    return [
+        isinstance(end, int) and isinstance(n_chars.get(doc), int) and end <= n_chars[doc]
+        for doc, end in rows
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    docs=st.lists(st.tuples(_DOC_IDS, _OFFSETS), max_size=5),
+    facts=st.lists(st.tuples(_DOC_IDS, _OFFSETS), max_size=12),
+    chunks=st.integers(1, 3),
+    ends_as_text=st.booleans(),
+)
+def test_span_check_in_arrow_is_the_plain_one(
+    docs: list[tuple[str | None, int | None]],
+    facts: list[tuple[str | None, int | None]],
+    chunks: int,
+    ends_as_text: bool,
+) -> None:
+    # repeated and null doc_ids, null numbers; ends_as_text: a malformed table (Python path)
+    documents = pa.table(
+        {
+            "doc_id": _chunked([d for d, _ in docs], chunks, pa.string()),
+            "n_chars": _chunked([n for _, n in docs], chunks, pa.int64()),
+        }
+    )
+    ends = [e for _, e in facts]
+    table = pa.table(
+        {
+            "doc_id": _chunked([d for d, _ in facts], chunks, pa.string()),
+            "char_end": _chunked([None if e is None else str(e) for e in ends], 1, pa.string())
+            if ends_as_text
+            else _chunked(ends, chunks, pa.int64()),
+        }
+    )
+    expected = _plain_span_within_document(table, documents)
+    assert span_within_document(table, documents).to_pylist() == expected

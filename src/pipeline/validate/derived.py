@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -69,10 +70,35 @@ def ids_known(table: pa.Table, column: str, reference: pa.Table, ref_column: str
 
 
 def span_within_document(table: pa.Table, documents: pa.Table) -> pa.Array:
-    """True where char_end <= n_chars of the row's document (False for unknown documents)."""
-    n_chars = dict(zip(_column(documents, "doc_id"), _column(documents, "n_chars"), strict=True))
+    """True where char_end <= n_chars of the row's document (False for unknown documents).
+
+    In Arrow when the ids share a type and both numbers are integers (at 20,000 documents
+    about 1 s of Python per validation over 690,000 fact rows); otherwise (a malformed
+    table) in Python. Both take a repeated doc_id's last document, as a dict built from
+    the rows would.
+    """
+    names, doc_names = table.column_names, documents.column_names
+    if {"doc_id", "char_end"} <= set(names) and {"doc_id", "n_chars"} <= set(doc_names):
+        ids, known = table.column("doc_id"), documents.column("doc_id")
+        ends, n_chars = table.column("char_end"), documents.column("n_chars")
+        numbers = pa.types.is_integer(ends.type) and pa.types.is_integer(n_chars.type)
+        if ids.type == known.type and numbers:
+            return _span_within_in_arrow(ids, ends, known, n_chars)
+    n_chars_of = dict(zip(_column(documents, "doc_id"), _column(documents, "n_chars"), strict=True))
     rows = zip(_column(table, "doc_id"), _column(table, "char_end"), strict=True)
-    return _bools([_at_most(end, n_chars.get(doc)) for doc, end in rows])
+    return _bools([_at_most(end, n_chars_of.get(doc)) for doc, end in rows])
+
+
+def _span_within_in_arrow(
+    ids: pa.ChunkedArray, ends: pa.ChunkedArray, known: pa.ChunkedArray, n_chars: pa.ChunkedArray
+) -> pa.Array:
+    # index_in finds a value's first position: looked up among the reversed ids, that is
+    # the last document with the id. Null ids match a null id, as a dict key None would.
+    backwards = pa.array(np.arange(len(known) - 1, -1, -1, dtype=np.int64))
+    at = pc.index_in(ids, value_set=known.take(backwards), skip_nulls=False)
+    limits = n_chars.take(backwards).take(at)
+    within = pc.less_equal(ends, limits)
+    return pc.fill_null(within, False).combine_chunks()
 
 
 def _at_most(value: object, limit: object) -> bool:
