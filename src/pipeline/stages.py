@@ -38,6 +38,7 @@ from pipeline.ingest.readers import InputFile, discover, input_file, read_inputs
 from pipeline.publish import hashcache
 from pipeline.publish.docs import write_release_docs
 from pipeline.publish.fingerprint import InputRecord, hash_input
+from pipeline.publish.kept_hashes import RowHashStore
 from pipeline.publish.recheck import check_inputs_unchanged
 from pipeline.publish.release import (
     MANIFEST,
@@ -62,6 +63,7 @@ _SIGNATURES = "chrome_signatures.parquet"  # per document: see chrome_signature
 _FEATURES = assembly.FEATURES_FILE
 _TERMS = assembly.TERMS_FILE
 VALIDATED = "validated"  # under the work folder: rows known to pass (validate.known)
+ROW_HASHES = "row_hashes"  # under the work folder: the last release's (publish.kept_hashes)
 
 
 class Inputs(Sequence[InputRecord]):
@@ -641,6 +643,6 @@ def finish_release(plan: RunPlan, staged: Path, report: ValidationReport) -> Pat
     parent_dir = plan.output_dir / RELEASES / parent if parent else None
     tables = FolderTables(staged, list(TABLES))
     write_json(staged / MANIFEST, data)
-    write_release_docs(staged, data, parent_dir, tables)
+    write_release_docs(staged, data, parent_dir, tables, RowHashStore(plan.work_dir / ROW_HASHES))
     check_inputs_unchanged(plan.input_dir, plan.inputs, tables, plan.work_dir)
     return publish(plan.output_dir, staged, version)

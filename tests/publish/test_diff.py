@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from pipeline import ids
 from pipeline.cli import EXIT_OK, EXIT_USAGE, main
 from pipeline.publish import changelog, diff
+from pipeline.publish.kept_hashes import RowHashStore, kept_for
 from pipeline.publish.release import LATEST, MANIFEST, RELEASES
 from pipeline.schemas import TABLES, to_arrow
 
@@ -462,3 +464,90 @@ def test_a_diff_read_a_row_at_a_time_equals_the_one_of_whole_tables(
     manifest["parent_version"] = "v1"
     args = (manifest, old_dir, tables, 3)
     assert changelog.release_changelog(*args, folder=new_dir) == changelog.release_changelog(*args)
+
+
+def _with_file_hashes(folder: Path) -> tuple[dict[str, Any], dict[str, pa.Table]]:
+    """A written release read back, its manifest naming each table file's sha256 (as a
+    staged release's does)."""
+    manifest, tables = _read_back(folder)
+    manifest["tables"] = {
+        p.stem: {"sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+        for p in folder.glob("*.parquet")
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+    return manifest, tables
+
+
+def _three_releases(tmp_path: Path) -> list[tuple[Path, dict[str, Any], dict[str, pa.Table]]]:
+    money = [
+        [_money("a.txt", "sha-a1", 0, "$4 million"), _money("b.txt", "sha-b", 0, "$5 million")],
+        [_money("a.txt", "sha-a2", 0, "$6 million"), _money("b.txt", "sha-b", 0, "$5 million")],
+        [_money("a.txt", "sha-a3", 0, "$7 million"), _money("b.txt", "sha-b", 0, "$5 million")],
+    ]
+    releases = []
+    for i, rows in enumerate(money, start=1):
+        docs = {"a.txt": f"sha-a{i}", "b.txt": "sha-b"}
+        folder = _write_release(tmp_path, f"v{i}", _release(f"v{i}", docs, money=rows))
+        manifest, tables = _with_file_hashes(folder)
+        manifest["parent_version"] = f"v{i - 1}" if i > 1 else None
+        releases.append((folder, manifest, tables))
+    return releases
+
+
+def _changelog(
+    releases: list[tuple[Path, dict[str, Any], dict[str, pa.Table]]],
+    i: int,
+    store: RowHashStore | None,
+) -> str:
+    folder, manifest, tables = releases[i]
+    parent = releases[i - 1][0]
+    return changelog.release_changelog(manifest, parent, tables, folder=folder, row_hashes=store)
+
+
+def test_the_changelog_reads_the_parents_row_hashes_kept_by_the_run_that_published_it(
+    tmp_path: Path,
+) -> None:
+    releases = _three_releases(tmp_path)
+    plain = [_changelog(releases, i, None) for i in (1, 2)]
+    store = RowHashStore(tmp_path / "row_hashes")
+    assert _changelog(releases, 1, store) == plain[0]  # keeps v2's hashes
+    assert _changelog(releases, 2, store) == plain[1]  # reads them for its parent
+    assert "| money | 2 → 2 | 1 | 1 | 0 |" in plain[1]  # a's fact has a new id; b's is kept
+    # The kept hashes are the ones the parent's side used: altered, b's fact "changed".
+    altered_store = RowHashStore(tmp_path / "altered")
+    _changelog(releases, 1, altered_store)
+    kept = tmp_path / "altered" / "money.parquet"
+    table = pq.read_table(kept)
+    metadata = table.schema.metadata
+    columns = [c for c in TABLES["money"].column_names if c != "fact_id"]
+    v2_sha = releases[1][1]["tables"]["money"]["sha256"]
+    assert metadata[b"kept_hashes_key"] == altered_store.key("money", v2_sha, columns).encode()
+    flipped = pa.array(table["row_hash"].to_numpy() ^ np.uint64(1), pa.uint64())
+    pq.write_table(pa.table({"row_hash": flipped}).replace_schema_metadata(metadata), kept)
+    assert "| money | 2 → 2 | 1 | 1 | 1 |" in _changelog(releases, 2, altered_store)
+
+
+def test_kept_row_hashes_miss_on_another_file_other_columns_or_a_bad_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = RowHashStore(tmp_path / "kept")
+    hashes = np.array([3, 1, 2], dtype=np.uint64)
+    key = store.key("money", "sha-1", ["a", "b"])
+    store.save("money", key, hashes)
+    assert store.load("money", key, 3).tolist() == [3, 1, 2]
+    assert store.load("money", store.key("money", "sha-2", ["a", "b"]), 3) is None
+    assert store.load("money", store.key("money", "sha-1", ["a"]), 3) is None
+    assert store.load("money", key, 4) is None
+    assert store.load("dates", key, 3) is None
+    (tmp_path / "kept" / "money.parquet").write_bytes(b"not parquet")
+    assert store.load("money", key, 3) is None
+    blocked = RowHashStore(tmp_path / "kept" / "money.parquet" / "below")  # not a folder
+    blocked.save("money", key, hashes)  # logged, not raised: the next run hashes again
+    assert "row hashes not kept" in caplog.text
+    manifest = {"tables": {"money": {"sha256": "sha-1"}}}
+    assert kept_for(None, manifest, "money", remember=True) is None
+    assert kept_for(store, manifest, "dates", remember=True) is None
+    view = kept_for(store, manifest, "money", remember=False)
+    assert view is not None
+    view.save(["a", "b"], np.array([9], dtype=np.uint64))  # not the remembered side
+    assert store.load("money", key, 3) is None  # (still the unreadable file)

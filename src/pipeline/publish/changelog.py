@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.publish import diff
+from pipeline.publish.kept_hashes import RowHashStore
 from pipeline.publish.release import MANIFEST, table_columns
 from pipeline.schemas import TABLES
 
@@ -85,6 +86,7 @@ def release_changelog(
     tables: Mapping[str, pa.Table],
     max_rows: int = MAX_ROWS,
     folder: Path | None = None,
+    row_hashes: RowHashStore | None = None,
 ) -> str:
     """CHANGELOG.md of a staged release against its parent folder (None: first release).
 
@@ -92,6 +94,8 @@ def release_changelog(
     first release only counts its rows: every one is new (``document_added``). ``folder``:
     the staged folder ``tables`` are read from, if they are; the diff then reads its
     Parquet files a few columns and rows at a time instead of table by table.
+    ``row_hashes``: where the parent's row hashes may be kept from the run that published
+    it, and where this release's are kept for the next (``kept_hashes``; with ``folder``).
     """
     version, parent = str(manifest["version"]), manifest.get("parent_version")
     if parent_dir is None or not parent:  # what the engine would say: all added, no need
@@ -100,10 +104,11 @@ def release_changelog(
         gone = f"Parent release: {parent}, but {parent_dir} is gone: every row counted as new."
         return render(version, parent, _all_added(tables), intro=gone)
     if folder is not None:
-        new = diff.side_from_dir(folder, manifest)
+        new = diff.side_from_dir(folder, manifest, hashes=row_hashes, remember=True)
     else:
         new = diff.side_from_tables(manifest, tables)
-    result = diff.diff_releases(diff.side_from_dir(parent_dir), new, limit=max_rows)
+    old = diff.side_from_dir(parent_dir, hashes=row_hashes)
+    result = diff.diff_releases(old, new, limit=max_rows)
     full = f"pipeline diff {parent} {version} --format json"
     body = diff.render_markdown(result, max_rows, full)
     return f"# Changelog: {version}\n\nParent release: {parent}\n\n{body}"

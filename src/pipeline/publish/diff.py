@@ -62,6 +62,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from pipeline.publish.kept_hashes import KeptHashes, RowHashStore, kept_for
 from pipeline.publish.release import read_columns, read_manifest
 from pipeline.rowhash import hash_term, hashes_of, row_hashes
 from pipeline.runtime import return_freed_memory
@@ -128,6 +129,7 @@ class Lazy:
     num_rows: int
     read: Callable[[Sequence[str]], pa.Table]
     batches: Callable[[Sequence[str], Rows | None], Iterator[tuple[int, pa.Table]]]
+    kept: KeptHashes | None = None  # where this file's row hashes are kept (table_hashes)
 
     @property
     def column_names(self) -> list[str]:
@@ -158,8 +160,9 @@ def _batch_rows(metadata: pq.FileMetaData, columns: Sequence[str]) -> int:
     return max(1, int(metadata.num_rows) * _BATCH_BYTES // max(1, size))
 
 
-def parquet_table(path: Path) -> Lazy:
-    """A Parquet file, never read whole: only the columns asked for, a batch at a time."""
+def parquet_table(path: Path, kept: KeptHashes | None = None) -> Lazy:
+    """A Parquet file, never read whole: only the columns asked for, a batch at a time.
+    ``kept``: the file's row hashes kept between runs (``kept_hashes``)."""
     file = pq.ParquetFile(path)
     schema, num_rows = file.schema_arrow, file.metadata.num_rows
     file.close()
@@ -181,7 +184,7 @@ def parquet_table(path: Path) -> Lazy:
                         start += batch.num_rows
                 start = end
 
-    return Lazy(schema, num_rows, read, batches)
+    return Lazy(schema, num_rows, read, batches, kept)
 
 
 def _any_between(rows: Rows, start: int, end: int) -> bool:
@@ -205,9 +208,19 @@ class Side:
     open: Callable[[str], Lazy | None] | None = None
 
 
-def side_from_dir(release_dir: Path, manifest: Mapping[str, Any] | None = None) -> Side:
+def side_from_dir(
+    release_dir: Path,
+    manifest: Mapping[str, Any] | None = None,
+    *,
+    hashes: RowHashStore | None = None,
+    remember: bool = False,
+) -> Side:
     """A published (or staged) release folder; ``manifest`` instead of the folder's own
-    (a staged release whose manifest is still being completed)."""
+    (a staged release whose manifest is still being completed).
+
+    ``hashes``: a store of row hashes (``kept_hashes``) its tables' hashes are read from
+    when it has them, and, with ``remember`` (the release being published), kept in.
+    """
 
     def load(name: str, columns: Sequence[str] | None) -> pa.Table | None:
         path = release_dir / f"{name}.parquet"
@@ -215,12 +228,16 @@ def side_from_dir(release_dir: Path, manifest: Mapping[str, Any] | None = None) 
             return None
         return read_columns(path, columns)
 
-    def open_table(name: str) -> Lazy | None:
-        path = release_dir / f"{name}.parquet"
-        return parquet_table(path) if path.is_file() else None
-
     if manifest is None:
         manifest = read_manifest(release_dir)
+    described = manifest
+
+    def open_table(name: str) -> Lazy | None:
+        path = release_dir / f"{name}.parquet"
+        if not path.is_file():
+            return None
+        return parquet_table(path, kept_for(hashes, described, name, remember=remember))
+
     return Side(manifest, load, open_table)
 
 
@@ -292,11 +309,18 @@ def _column_at(table: Lazy, rows: npt.NDArray[np.int64], column: str) -> pa.Arra
 
 
 def table_hashes(table: Lazy, columns: Sequence[str]) -> npt.NDArray[np.uint64]:
-    """``row_hashes`` of a table read a batch at a time."""
+    """``row_hashes`` of a table read a batch at a time, or as kept by an earlier run."""
     if not columns:
         return np.zeros(table.num_rows, dtype=np.uint64)
+    if table.kept is not None:
+        found = table.kept.load(columns, table.num_rows)
+        if found is not None:
+            return found
     parts = [row_hashes(batch, columns) for _, batch in table.batches(columns, None)]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    hashes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    if table.kept is not None:
+        table.kept.save(columns, hashes)
+    return hashes
 
 
 # ------------------------------------------------------------------ sources and context

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from pipeline.publish import card, changelog, report_html
 from pipeline.publish.datapackage import datapackage
+from pipeline.publish.kept_hashes import RowHashStore
 from pipeline.publish.release import FolderTables, table_columns, write_json
 
 
@@ -18,18 +19,19 @@ def write_release_docs(
     manifest: dict[str, Any],
     parent_dir: Path | None,
     tables: Mapping[str, pa.Table],
+    row_hashes: RowHashStore | None = None,
 ) -> None:
     """Write every descriptive file of a validated release into its staging folder.
 
     ``tables``: the staged folder's tables (a ``FolderTables`` over ``staged``, or the same
-    tables in memory).
+    tables in memory). ``row_hashes``: the changelog's store of row hashes between runs.
     """
     version, parent = manifest["version"], manifest["parent_version"]
     # Read from the folder, the diff streams the tables: 100,000 documents, 1% edited,
     # peaked at 950 MB instead of 3.8 GB.
     folder = staged if isinstance(tables, FolderTables) else None
     text = changelog.release_changelog(
-        manifest, parent_dir if parent else None, tables, folder=folder
+        manifest, parent_dir if parent else None, tables, folder=folder, row_hashes=row_hashes
     )
     (staged / "CHANGELOG.md").write_text(text, "utf-8")
     documents = table_columns(tables, "documents", card.SOURCE_COLUMNS)
