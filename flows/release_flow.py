@@ -131,8 +131,9 @@ def release_flow(
             counts = [count_lines.submit(plan, paths) for paths in batches]
             repeated = stages.repeated_from_counts(_results(counts))
         with _timed(seconds, "read_clean_extract", len(batches)):
-            futures = [process_batch.submit(plan, paths, repeated) for paths in batches]
-            batch_dirs = _results(futures)
+            order = stages.largest_first(batches)
+            submitted = {i: process_batch.submit(plan, batches[i], repeated) for i in order}
+            batch_dirs = _results([submitted[i] for i in range(len(batches))])
     with _timed(seconds, "assemble_dedup_claims"):
         # In processes of its own when they are ours to start (not on a Dask worker).
         isolated = process_pool and stages.assembly_isolated(plan)

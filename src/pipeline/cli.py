@@ -75,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
         "--batch-size",
         type=int,
         default=defaults.batch_size,
-        help="documents per task (default: %(default)s)",
+        help="documents per task on average: batches end where a file's path hashes to a "
+        "cut point, so adding or removing a file leaves the other batches' work reusable "
+        "(default: %(default)s)",
     )
     run.add_argument(
         "--workers",

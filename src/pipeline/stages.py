@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 import pipeline
 from pipeline import assembly, workers
+from pipeline.batching import content_defined_batches
 from pipeline.build import BATCH_TABLES, build_tables
 from pipeline.claims import ClaimGroups, fact_terms
 from pipeline.clean.boilerplate import line_key
@@ -132,8 +133,10 @@ class RunPlan:
         return self.output_dir / ".work"
 
     def batches(self) -> list[list[str]]:
-        paths = [r.path for r in self.inputs]
-        return [paths[i : i + self.batch_size] for i in range(0, len(paths), self.batch_size)]
+        """The inputs' paths in batches of ``batch_size`` on average, cut where a path
+        hashes to a cut point (``batching``): a file added or removed leaves the other
+        batches, and so the work kept for them, as they were."""
+        return content_defined_batches([r.path for r in self.inputs], self.batch_size)
 
     def batch_key(self, paths: Sequence[str], *context: str) -> str:
         by_path = self.inputs.sha256_of()
@@ -274,6 +277,13 @@ def signature_of_keys(keys: Iterable[str], repeated: frozenset[str]) -> str:
     same signature as all its lines: every repeated line is a short line."""
     mine = sorted(set(keys) & repeated)
     return hashlib.sha256("\n".join(mine).encode()).hexdigest()[:16]
+
+
+def largest_first(batches: Sequence[Sequence[str]]) -> list[int]:
+    """Batch numbers, largest batch first (ties in plan order): handed to the workers in
+    this order, the small ones fill in at the end instead of one large batch running on
+    alone while the other workers wait."""
+    return sorted(range(len(batches)), key=lambda i: (-len(batches[i]), i))
 
 
 def repeated_from_counts(batch_counts: Sequence[dict[str, int]]) -> list[str]:
