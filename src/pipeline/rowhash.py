@@ -8,14 +8,18 @@ different values share a hash with odds of about n / 2**64 (n: the rows compared
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 _local = threading.local()
+_KEY = b"store_key"  # the key a file of kept hashes was written under (its schema metadata)
+_COLUMN = "row_hash"
 
 
 def _duckdb() -> Any:
@@ -75,3 +79,28 @@ def row_hashes(table: pa.Table, columns: Sequence[str] | None = None) -> npt.NDA
         return np.zeros(table.num_rows, dtype=np.uint64)
     terms = ", ".join(hash_term(table, c) for c in columns)
     return hashes_of(table, [f"hash({terms})"])[0]
+
+
+def read_kept(path: Path, key: str) -> npt.NDArray[np.uint64] | None:
+    """Hashes kept in ``path`` under ``key`` (``write_kept``); None when the file is
+    absent, unreadable or was written under another key."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException):
+        return None
+    metadata: Mapping[bytes, bytes] = table.schema.metadata or {}
+    if metadata.get(_KEY) != key.encode() or table.column_names != [_COLUMN]:
+        return None
+    return np.asarray(table.column(_COLUMN).to_numpy(), dtype=np.uint64)
+
+
+def write_kept(path: Path, key: str, hashes: npt.NDArray[np.uint64]) -> None:
+    """Keep ``hashes`` in ``path`` under ``key``, replacing what was there: a temporary
+    file renamed, so the file is whole or absent, never half written. Raises OSError or
+    an Arrow error when it cannot."""
+    schema = pa.schema([(_COLUMN, pa.uint64())], metadata={_KEY: key.encode()})
+    table = pa.table({_COLUMN: pa.array(hashes, pa.uint64())}, schema=schema)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    pq.write_table(table, tmp)
+    tmp.replace(path)

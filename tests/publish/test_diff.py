@@ -521,7 +521,7 @@ def test_the_changelog_reads_the_parents_row_hashes_kept_by_the_run_that_publish
     metadata = table.schema.metadata
     columns = [c for c in TABLES["money"].column_names if c != "fact_id"]
     v2_sha = releases[1][1]["tables"]["money"]["sha256"]
-    assert metadata[b"kept_hashes_key"] == altered_store.key("money", v2_sha, columns).encode()
+    assert metadata[b"store_key"] == altered_store.key("money", v2_sha, columns).encode()
     flipped = pa.array(table["row_hash"].to_numpy() ^ np.uint64(1), pa.uint64())
     pq.write_table(pa.table({"row_hash": flipped}).replace_schema_metadata(metadata), kept)
     assert "| money | 2 → 2 | 1 | 1 | 1 |" in _changelog(releases, 2, altered_store)

@@ -22,13 +22,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline import rowhash
 
 Hashes = npt.NDArray[np.uint64]
-_KEY = b"kept_hashes_key"
-_COLUMN = "row_hash"
 
 logger = logging.getLogger(__name__)
 
@@ -64,27 +61,14 @@ class RowHashStore:
     def load(self, table: str, key: str, rows: int) -> Hashes | None:
         """The hashes kept under ``key``, one per row; None when absent, unreadable, kept
         under another key or not ``rows`` long."""
-        try:
-            kept = pq.read_table(self._path(table))
-        except (OSError, pa.ArrowException):
-            return None
-        metadata: Mapping[bytes, bytes] = kept.schema.metadata or {}
-        if metadata.get(_KEY) != key.encode() or kept.column_names != [_COLUMN]:
-            return None
-        if kept.num_rows != rows:
-            return None
-        return np.asarray(kept.column(_COLUMN).to_numpy(), dtype=np.uint64)
+        found = rowhash.read_kept(self._path(table), key)
+        return found if found is not None and len(found) == rows else None
 
     def save(self, table: str, key: str, hashes: Hashes) -> None:
         """Keep ``hashes`` for ``table`` under ``key``, replacing what was kept (a temporary
         file renamed: whole or absent). A failure is logged: the next run hashes again."""
-        schema = pa.schema([(_COLUMN, pa.uint64())], metadata={_KEY: key.encode()})
-        data = pa.table({_COLUMN: pa.array(hashes, pa.uint64())}, schema=schema)
-        tmp = self._path(table).with_suffix(".tmp")
         try:
-            self._folder.mkdir(parents=True, exist_ok=True)
-            pq.write_table(data, tmp)
-            tmp.replace(self._path(table))
+            rowhash.write_kept(self._path(table), key, hashes)
         except (OSError, pa.ArrowException) as exc:
             logger.warning("%s: row hashes not kept for the next changelog: %r", table, exc)
 

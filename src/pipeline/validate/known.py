@@ -27,15 +27,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from pipeline.rowhash import row_hashes
+from pipeline.rowhash import read_kept, row_hashes, write_kept
 from pipeline.validate.suites import Suite
 
 __all__ = ["KnownRows", "KnownTally", "all_rows_passed", "column_pairs", "known_mask", "row_hashes"]
 
 Hashes = npt.NDArray[np.uint64]
-_KEY = b"store_key"
 
 
 def known_mask(hashes: Hashes, known: Hashes) -> npt.NDArray[np.bool_]:
@@ -80,25 +78,13 @@ class KnownRows:
     def load(self, name: str, key: str) -> Hashes:
         """The hashes kept for ``name`` under ``key`` (sorted, distinct); none when the
         file is absent, unreadable or kept under another key."""
-        try:
-            table = pq.read_table(self._path(name))
-        except (OSError, pa.ArrowException):
-            return np.empty(0, dtype=np.uint64)
-        metadata: Mapping[bytes, bytes] = table.schema.metadata or {}
-        if metadata.get(_KEY) != key.encode() or table.column_names != ["row_hash"]:
-            return np.empty(0, dtype=np.uint64)
-        return np.asarray(table.column("row_hash").to_numpy(), dtype=np.uint64)
+        found = read_kept(self._path(name), key)
+        return found if found is not None else np.empty(0, dtype=np.uint64)
 
     def save(self, name: str, key: str, hashes: Hashes) -> None:
         """Keep ``hashes`` (all rows of a table that passed) for ``name`` under ``key``,
         replacing what was kept: whole or absent, never half a file."""
-        distinct = _sorted_distinct(hashes)
-        schema = pa.schema([("row_hash", pa.uint64())], metadata={_KEY: key.encode()})
-        table = pa.table({"row_hash": pa.array(distinct, pa.uint64())}, schema=schema)
-        self._folder.mkdir(parents=True, exist_ok=True)
-        tmp = self._path(name).with_suffix(".tmp")
-        pq.write_table(table, tmp)
-        tmp.replace(self._path(name))
+        write_kept(self._path(name), key, _sorted_distinct(hashes))
 
 
 def _sorted_distinct(hashes: Hashes) -> Hashes:
