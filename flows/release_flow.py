@@ -18,6 +18,7 @@ from prefect.futures import PrefectFuture
 from pipeline import progress, stages, workers
 from pipeline.plan import make_plan
 from pipeline.publish.release import keep_failed, new_version
+from pipeline.publish.report_html import ReportDraft
 from pipeline.publish.summary import run_summary
 from pipeline.settings import Settings
 from pipeline.stages import RunPlan
@@ -58,13 +59,17 @@ def assemble_and_stage(plan: RunPlan, version: str, batch_dirs: list[Path], isol
 
 
 @task(cache_policy=NO_CACHE)
-def validate(plan: RunPlan, staged: Path) -> ValidationReport:
-    return stages.validate_staged(plan, staged)
+def validate(
+    plan: RunPlan, staged: Path, beside: bool
+) -> tuple[ValidationReport, ReportDraft | None]:
+    return stages.validate_and_describe(plan, staged, beside=beside)
 
 
 @task(retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def publish(plan: RunPlan, staged: Path, report: ValidationReport) -> Path:
-    return stages.finish_release(plan, staged, report)
+def publish(
+    plan: RunPlan, staged: Path, report: ValidationReport, draft: ReportDraft | None
+) -> Path:
+    return stages.finish_release(plan, staged, report, draft)
 
 
 @task(cache_policy=NO_CACHE)
@@ -139,10 +144,11 @@ def release_flow(
         isolated = process_pool and stages.assembly_isolated(plan)
         staged = assemble_and_stage(plan, version, batch_dirs, isolated)
     with _timed(seconds, "validate"):
-        report = validate(plan, staged)
+        # the changelog, card and report's draft are written meanwhile, where isolated
+        report, draft = validate(plan, staged, isolated)
     with _timed(seconds, "publish"):
         if report.success:
-            path = publish(plan, staged, report)
+            path = publish(plan, staged, report, draft)
         else:
             path = keep_for_inspection(plan, staged, version)
     create_markdown_artifact(key="release-summary", markdown=run_summary(version, path, report))

@@ -12,9 +12,11 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import logging
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -37,7 +39,7 @@ from pipeline.document import Document
 from pipeline.faults import crash_point
 from pipeline.ingest.readers import InputFile, discover, input_file, read_inputs
 from pipeline.publish import hashcache
-from pipeline.publish.docs import write_release_docs
+from pipeline.publish.docs import describe_release, write_release_docs, write_report
 from pipeline.publish.fingerprint import InputRecord, hash_input
 from pipeline.publish.kept_hashes import RowHashStore
 from pipeline.publish.recheck import check_inputs_unchanged
@@ -51,12 +53,15 @@ from pipeline.publish.release import (
     write_json,
     write_table,
 )
+from pipeline.publish.report_html import ReportDraft
 from pipeline.resources import load_yaml
 from pipeline.runtime import return_freed_memory
 from pipeline.schemas import CLAIM_KINDS, CONTRACT_VERSION, TABLES
 from pipeline.validate import ValidationReport, validate_release
 from pipeline.validate.accuracy import GoldGate
 from pipeline.validate.known import KnownRows
+
+logger = logging.getLogger(__name__)
 
 _SUCCESS = "_SUCCESS"
 HASH_CACHE = "input_hashes.parquet"  # under the work folder: see publish.hashcache
@@ -644,15 +649,71 @@ def validate_staged(plan: RunPlan, staged: Path) -> ValidationReport:
     return report
 
 
-def finish_release(plan: RunPlan, staged: Path, report: ValidationReport) -> Path:
-    """Complete a validated staging folder (manifest, changelog, card) and publish it."""
+def validate_and_describe(
+    plan: RunPlan, staged: Path, *, beside: bool = False
+) -> tuple[ValidationReport, ReportDraft | None]:
+    """``validate_staged``; with ``beside``, ``describe_staged`` meanwhile in a process of
+    its own, so both cores work: the changelog's diff and the report read every table
+    too (at 100,000 documents, 1 % edited, about 50 s after a validation of 56 s).
+
+    The draft is None without ``beside``, or when describing failed (logged):
+    ``finish_release`` then describes the release itself, where a failure stops the run
+    as before. A release that fails validation keeps what was described (failed/ is for
+    inspection)."""
+    if not beside:
+        return validate_staged(plan, staged), None
+    describe = partial(
+        workers.call_alone,
+        describe_staged,
+        staged,
+        _parent_dir(plan, staged),
+        plan.work_dir / ROW_HASHES,
+    )
+    with ThreadPoolExecutor(1, thread_name_prefix="describe") as pool:
+        described = pool.submit(describe)
+        report = validate_staged(plan, staged)
+        return report, _draft_of(described)
+
+
+def _draft_of(described: Future[ReportDraft]) -> ReportDraft | None:
+    try:
+        return described.result()
+    except Exception as exc:  # described again, in place, by finish_release
+        logger.warning("describing the release beside its validation failed: %r", exc)
+        return None
+
+
+def describe_staged(staged: Path, parent_dir: Path | None, row_hashes: Path) -> ReportDraft:
+    """``describe_release`` of a staged release from its provisional manifest: its
+    changelog, card and datapackage, and its report's draft (what needs no validation).
+    Paths only, for ``workers.call_alone``."""
+    data = json.loads((staged / MANIFEST).read_text(encoding="utf-8"))
+    tables = FolderTables(staged, list(TABLES))
+    return describe_release(staged, data, parent_dir, tables, RowHashStore(row_hashes))
+
+
+def _parent_dir(plan: RunPlan, staged: Path) -> Path | None:
+    """The published folder of the parent the staged manifest names, if any."""
+    data = json.loads((staged / MANIFEST).read_text(encoding="utf-8"))
+    parent = data["parent_version"]
+    return plan.output_dir / RELEASES / parent if parent else None
+
+
+def finish_release(
+    plan: RunPlan, staged: Path, report: ValidationReport, draft: ReportDraft | None = None
+) -> Path:
+    """Complete a validated staging folder (manifest, changelog, card) and publish it.
+
+    ``draft``: the report's draft when ``describe_staged`` already wrote the rest."""
     data = json.loads((staged / MANIFEST).read_text(encoding="utf-8"))
     data["validation"] = report.to_json()
     version = data["version"]
-    parent = data["parent_version"]
-    parent_dir = plan.output_dir / RELEASES / parent if parent else None
     tables = FolderTables(staged, list(TABLES))
     write_json(staged / MANIFEST, data)
-    write_release_docs(staged, data, parent_dir, tables, RowHashStore(plan.work_dir / ROW_HASHES))
+    if draft is None:
+        row_hashes = RowHashStore(plan.work_dir / ROW_HASHES)
+        write_release_docs(staged, data, _parent_dir(plan, staged), tables, row_hashes)
+    else:
+        write_report(staged, draft, data["validation"])
     check_inputs_unchanged(plan.input_dir, plan.inputs, tables, plan.work_dir)
     return publish(plan.output_dir, staged, version)

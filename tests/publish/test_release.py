@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,7 +13,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline import stages
 from pipeline.plan import make_plan
+from pipeline.publish.docs import write_release_docs
 from pipeline.publish.release import (
     LATEST,
     RELEASES,
@@ -35,6 +39,7 @@ from pipeline.stages import (
     repeated_from_counts,
     stage_assembled,
     stage_release,
+    validate_and_describe,
     validate_staged,
 )
 
@@ -164,3 +169,52 @@ def test_table_columns_read_only_the_wanted_columns_of_a_folder(tmp_path: Path) 
     assert in_memory is not None and in_memory.equals(in_folder)
     assert table_columns(FolderTables(tmp_path, ["a"]), "b", ["x"]) is None
     assert table_columns({"a": table}, "b", ["x"]) is None
+
+
+DESCRIPTIONS = ("CHANGELOG.md", "README.md", "datapackage.json", "report.html")
+
+
+def test_describing_beside_validation_writes_what_describing_after_it_writes(
+    tmp_path: Path,
+) -> None:
+    # A second release (so the changelog diffs a parent), described in a process of its
+    # own while it is validated, then the same release described the plain way.
+    plan = _plan(tmp_path)
+    _version, staged = _stage(plan)
+    parent = finish_release(plan, staged, validate_staged(plan, staged))
+    (plan.input_dir / "a.txt").write_text(DOC.replace("$65 million", "$70 million"))
+    plan = make_plan(Settings(plan.input_dir, plan.output_dir))
+    _version, staged = _stage(plan)
+    report, draft = validate_and_describe(plan, staged, beside=True)
+    assert report.success and draft is not None
+    release = finish_release(plan, staged, report, draft)
+    again = tmp_path / "again"
+    shutil.copytree(release, again)
+    for name in DESCRIPTIONS:
+        (again / name).unlink()
+    manifest = json.loads((release / "manifest.json").read_text())
+    write_release_docs(again, manifest, parent, FolderTables(again, list(TABLES)))
+    for name in DESCRIPTIONS:
+        assert (again / name).read_bytes() == (release / name).read_bytes(), name
+    assert "Validation <span class=ok>passed</span>" in (release / "report.html").read_text()
+    changelog = (release / "CHANGELOG.md").read_text()
+    assert "Inputs: 1 changed" in changelog and "`$70 million`" in changelog
+
+
+def test_a_description_failing_beside_validation_is_made_again_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    plan = _plan(tmp_path)
+    _version, staged = _stage(plan)
+
+    def lost(*args: object, **kwargs: object) -> None:
+        raise OSError("the describing process was killed")
+
+    monkeypatch.setattr(stages.workers, "call_alone", lost)
+    with caplog.at_level(logging.WARNING, logger="pipeline.stages"):
+        report, draft = validate_and_describe(plan, staged, beside=True)
+    assert report.success and draft is None
+    assert "the describing process was killed" in caplog.text
+    release = finish_release(plan, staged, report, draft)
+    for name in DESCRIPTIONS:
+        assert (release / name).is_file(), name

@@ -141,6 +141,18 @@ def test_the_same_release_renders_the_same_bytes() -> None:
     assert render(_manifest(tables), tables) == render(_manifest(tables), tables)
 
 
+def test_a_draft_made_before_validation_gives_the_page_of_the_validated_release() -> None:
+    # A run drafts the page while the release is validated: the draft must not depend on
+    # the validation summary, and the summary added later must give render's very page.
+    tables = _tables()
+    validated = _manifest(tables)
+    unvalidated = {**validated, "validation": None}
+    early = report_html.draft(unvalidated, tables)
+    assert early == report_html.draft(validated, tables)
+    assert report_html.page(early, validated["validation"]) == render(validated, tables)
+    assert "no validation summary" in report_html.page(early, None)
+
+
 def test_text_from_the_data_is_escaped() -> None:
     tables = _tables(title=HOSTILE)
     page = render(_manifest(tables, version='v<1>&"'), tables)

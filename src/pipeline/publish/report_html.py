@@ -16,6 +16,7 @@ import html
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -60,12 +61,30 @@ _STYLE = (
 
 def render(manifest: Mapping[str, Any], tables: Mapping[str, pa.Table]) -> str:
     """The whole page for one release: ``manifest.json``'s content and its tables."""
+    return page(draft(manifest, tables), manifest.get("validation"))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDraft:
+    """The page without its validation section: all that reads the tables.
+
+    A run makes it while the release is being validated (``pipeline.stages``) and adds
+    the validation summary once it is known; ``page`` of it is ``render``'s page.
+    """
+
+    version: str
+    sections: tuple[str, ...]
+
+
+def draft(manifest: Mapping[str, Any], tables: Mapping[str, pa.Table]) -> ReportDraft:
+    """Every section of the page but the validation summary (``manifest["validation"]``
+    is not read)."""
     frames = _frames(tables)
     money = claimed_money(frames["money"], frames["documents"])
     by_year = amounts_by_year(money)
     by_topic = amounts_by_topic(money, frames["passages"])
     version = str(manifest.get("version", "?"))
-    body = [
+    sections = (
         f"<h1>Release {_e(version)}</h1>",
         _meta(manifest),
         _counts_section(manifest),
@@ -73,12 +92,17 @@ def render(manifest: Mapping[str, Any], tables: Mapping[str, pa.Table]) -> str:
         _topic_section(by_topic),
         _duplicates_section(frames["duplicates"], frames["documents"]),
         _quarantine_section(frames["quarantine"]),
-        _validation_section(manifest.get("validation")),
-    ]
+    )
+    return ReportDraft(version, sections)
+
+
+def page(report: ReportDraft, validation: object) -> str:
+    """The page of a draft with the validation summary (the manifest's ``validation``)."""
+    body = [*report.sections, _validation_section(validation)]
     return (
         "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>Release report {_e(version)}</title><style>{_STYLE}</style></head>"
+        f"<title>Release report {_e(report.version)}</title><style>{_STYLE}</style></head>"
         "<body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
 
