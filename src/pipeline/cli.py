@@ -659,9 +659,14 @@ def _run_flow(settings: Settings):  # type: ignore[no-untyped-def]
         # The same flow with its batch tasks on Dask, against a real Prefect API
         with dask_release_flow(settings) as on_dask:
             return on_dask(*args, process_pool=False)
-    from flows.release_flow import release_flow
+    from pipeline.server import local_api
 
-    return release_flow(*args)
+    # Prefect's API starts while the flow (and Prefect) are imported
+    with local_api(settings.output_dir.resolve() / ".state") as ready:
+        from flows.release_flow import release_flow
+
+        ready()
+        return release_flow(*args)
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -1,0 +1,60 @@
+"""The Prefect API a local run starts for itself (pipeline.server.local_api)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline import server
+
+
+def test_a_configured_api_is_used_as_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(server.API_URL_ENV, "http://127.0.0.1:1/api")
+
+    def launch(state_dir: Path) -> None:
+        raise AssertionError("nothing may be started when PREFECT_API_URL is set")
+
+    monkeypatch.setattr(server, "_launch", launch)
+    with server.local_api(tmp_path) as ready:
+        ready()
+        assert os.environ[server.API_URL_ENV] == "http://127.0.0.1:1/api"
+
+
+def test_a_server_that_dies_leaves_the_run_on_the_ephemeral_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv(server.API_URL_ENV, raising=False)
+    died = [sys.executable, "-c", "print('no database here'); raise SystemExit(3)"]
+    monkeypatch.setattr(server, "_start_command", lambda port: died)
+    quiet_api = server.local_api(tmp_path, timeout=30)
+    with caplog.at_level(logging.WARNING, logger="pipeline.server"), quiet_api as ready:
+        ready()
+        assert server.API_URL_ENV not in os.environ
+    assert "exited with code 3" in caplog.text and "no database here" in caplog.text
+    assert "the ephemeral API serves the run instead" in caplog.text
+
+
+def test_a_server_that_never_answers_is_stopped_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv(server.API_URL_ENV, raising=False)
+    silent = [sys.executable, "-c", "import time; time.sleep(600)"]
+    monkeypatch.setattr(server, "_start_command", lambda port: silent)
+    launched: list[server._Launched] = []
+    launch = server._launch
+
+    def recorded(state_dir: Path) -> server._Launched:
+        launched.append(launch(state_dir))
+        return launched[-1]
+
+    monkeypatch.setattr(server, "_launch", recorded)
+    silent_api = server.local_api(tmp_path, timeout=0.5)
+    with caplog.at_level(logging.WARNING, logger="pipeline.server"), silent_api as ready:
+        ready()
+        assert server.API_URL_ENV not in os.environ
+        assert launched[0].process.poll() is not None  # stopped, not left running
+    assert "did not answer" in caplog.text
