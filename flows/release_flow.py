@@ -107,7 +107,7 @@ def release_flow(
     output_dir: str,
     expectations_dir: str,
     max_document_bytes: int,
-    batch_size: int,
+    batch_size: int | None,
     workers_count: int = 1,
     process_pool: bool = True,
 ) -> FlowResult:

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.batching import batch_bounds, content_defined_batches
+from pipeline.batching import (
+    LARGEST_DEFAULT_SIZE,
+    SMALLEST_DEFAULT_SIZE,
+    batch_bounds,
+    content_defined_batches,
+    default_batch_size,
+)
 from pipeline.stages import largest_first
 
 _NAMES = st.lists(
@@ -64,3 +72,34 @@ def test_one_file_added_early_leaves_the_later_batches_of_an_archive_as_they_wer
 def test_batches_are_handed_out_largest_first() -> None:
     batches = [["a"], ["b", "c", "d"], ["e", "f"], ["g", "h", "i"]]
     assert largest_first(batches) == [1, 3, 2, 0]
+
+
+def test_the_default_size_grows_with_the_corpus_by_doubling_up_to_its_largest() -> None:
+    assert [default_batch_size(n) for n in (0, 1_000, 31_999, 32_000, 63_999, 64_000)] == [
+        500,
+        500,
+        500,
+        1_000,
+        1_000,
+        2_000,
+    ]
+    assert default_batch_size(10**7) == LARGEST_DEFAULT_SIZE
+    # every default size leaves at least 32 batches, unless it is the smallest or largest
+    for n in range(0, 200_000, 997):
+        size = default_batch_size(n)
+        assert size in (SMALLEST_DEFAULT_SIZE, LARGEST_DEFAULT_SIZE) or n >= 32 * size
+
+
+def test_a_larger_default_size_cuts_where_a_smaller_one_cuts() -> None:
+    # so when a corpus passes a step, new batches begin where old ones began (their kept
+    # rows are found by their first path): a cut point of the larger size is one of the
+    # smaller size, whose modulus divides the larger one's
+    sizes = [500, 1_000, 2_000]
+    assert sizes == sorted({default_batch_size(n) for n in range(0, 10**6, 1_000)})
+    for small, large in pairwise(sizes):
+        assert batch_bounds(large)[1] % batch_bounds(small)[1] == 0
+    paths = [f"doc-{i:07d}.txt" for i in range(40_000)]
+    small_starts = {batch[0] for batch in content_defined_batches(paths, 500)}
+    large_starts = [batch[0] for batch in content_defined_batches(paths, 1_000)]
+    shared = sum(start in small_starts for start in large_starts)
+    assert shared >= 0.8 * len(large_starts)

@@ -180,3 +180,24 @@ def test_a_new_chrome_line_rereads_only_the_documents_that_hold_it(
     scratch, _ = _counted_build(inputs, tmp_path / "scratch", chrome)
     assert _rows(second) == _rows(scratch)
     assert _side_rows(second) == _side_rows(scratch)
+
+
+def test_files_added_to_or_removed_from_a_batch_leave_the_others_reused(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    # The batch keeps its first path, which is what its previous version is found by.
+    inputs = tmp_path / "in"
+    shutil.copytree(seeds_dir, inputs)
+    _counted_build(inputs, tmp_path / "out")
+    (inputs / "zz-added.txt").write_text("Joint Statement\n\nThe fund adds $3 million in 2025.\n")
+    added, read = _counted_build(inputs, tmp_path / "out")
+    assert read == ["zz-added.txt"]
+    assert _rows(added) == _rows(_counted_build(inputs, tmp_path / "scratch-added")[0])
+    removed = sorted(p for p in inputs.iterdir() if p.suffix in {".md", ".txt"})[1]
+    removed.unlink()
+    second, read = _counted_build(inputs, tmp_path / "out")
+    assert read == []
+    scratch, _ = _counted_build(inputs, tmp_path / "scratch-removed")
+    assert _rows(second) == _rows(scratch)
+    assert _side_rows(second) == _side_rows(scratch)
+    assert not any(r["source_path"] == removed.name for r in _rows(second)["documents"])

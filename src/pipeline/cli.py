@@ -77,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         default=defaults.batch_size,
         help="documents per task on average: batches end where a file's path hashes to a "
         "cut point, so adding or removing a file leaves the other batches' work reusable "
-        "(default: %(default)s)",
+        "(default: by corpus size, 500 below 32,000 files, 1,000 below 64,000, then 2,000)",
     )
     run.add_argument(
         "--workers",
@@ -515,7 +515,7 @@ def _run_locked(args: argparse.Namespace) -> int:
     settings = Settings(
         input_dir=args.input,
         output_dir=args.output,
-        batch_size=max(1, args.batch_size),
+        batch_size=None if args.batch_size is None else max(1, args.batch_size),
         workers=max(1, args.workers),
         runner=args.runner,
         dask_address=args.dask_address,

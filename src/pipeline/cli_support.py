@@ -56,9 +56,10 @@ def _has_input_file(folder: Path) -> bool:
     return False
 
 
-def count_problem(option: str, value: int, env: str) -> str | None:
-    """``--batch-size`` / ``--workers`` must be at least 1 (a silent clamp hid typos)."""
-    if value >= 1:
+def count_problem(option: str, value: int | None, env: str) -> str | None:
+    """``--batch-size`` / ``--workers`` must be at least 1 (a silent clamp hid typos);
+    None is the default chosen later."""
+    if value is None or value >= 1:
         return None
     return f"{option} must be at least 1, not {value} (from the command line or {env})"
 

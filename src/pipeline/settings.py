@@ -18,6 +18,10 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name}={value!r} is not a whole number; fix or unset it") from None
 
 
+def _env_int_or_none(name: str) -> int | None:
+    return _env_int(name, 0) if os.environ.get(name) else None
+
+
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
     try:
@@ -54,8 +58,9 @@ class Settings:
     max_document_bytes: int = field(
         default_factory=lambda: _env_int("PIPELINE_MAX_DOCUMENT_BYTES", 50 * 1024 * 1024)
     )
-    # Documents per Prefect task: task overhead is milliseconds, so batches stay large.
-    batch_size: int = field(default_factory=lambda: _env_int("PIPELINE_BATCH_SIZE", 500))
+    # Documents per Prefect task on average; None: by corpus size, 500 to 2,000
+    # (batching.default_batch_size).
+    batch_size: int | None = field(default_factory=lambda: _env_int_or_none("PIPELINE_BATCH_SIZE"))
     # Seconds one document may take to clean and extract before it is quarantined
     # ('timeout'); 0 turns the limit off. Generous: a 50 MB text takes about two minutes.
     document_timeout: float = field(

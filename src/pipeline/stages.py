@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 import pipeline
 from pipeline import assembly, workers
-from pipeline.batching import content_defined_batches
+from pipeline.batching import content_defined_batches, default_batch_size
 from pipeline.build import BATCH_TABLES, build_tables
 from pipeline.claims import ClaimGroups, fact_terms
 from pipeline.clean.boilerplate import line_key
@@ -129,7 +129,7 @@ class RunPlan:
     code_version: str
     run_fingerprint: str
     max_document_bytes: int
-    batch_size: int
+    batch_size: int | None  # None: by corpus size (batching.default_batch_size)
     gold: GoldGate | None = None  # the optional accuracy gate (PIPELINE_GOLD)
     document_timeout: float | None = None  # seconds per document (PIPELINE_DOCUMENT_TIMEOUT)
 
@@ -141,7 +141,8 @@ class RunPlan:
         """The inputs' paths in batches of ``batch_size`` on average, cut where a path
         hashes to a cut point (``batching``): a file added or removed leaves the other
         batches, and so the work kept for them, as they were."""
-        return content_defined_batches([r.path for r in self.inputs], self.batch_size)
+        size = self.batch_size or default_batch_size(len(self.inputs))
+        return content_defined_batches([r.path for r in self.inputs], size)
 
     def batch_key(self, paths: Sequence[str], *context: str) -> str:
         by_path = self.inputs.sha256_of()
@@ -196,16 +197,22 @@ def count_short_lines(plan: RunPlan, paths: Sequence[str]) -> dict[str, int]:
     )
 
 
-def _paths_key(plan: RunPlan, paths: Sequence[str]) -> str:
-    """A batch's identity by file names and code alone (not content): what a rerun with
-    changed files finds the previous run's work for these files by."""
-    payload = "\n".join([plan.code_version, str(plan.max_document_bytes), *paths])
+def _anchor_key(plan: RunPlan, paths: Sequence[str]) -> str:
+    """A batch's identity by its first file name and the code alone (not content, not its
+    other files): what a rerun finds the previous run's work for the batch by.
+
+    Batches end where a path hashes to a cut point (``batching``), so a batch keeps its
+    first path when files are changed, added to or removed from it: its new version then
+    takes over the rows of every file the old one holds unchanged and builds only the
+    others. Keyed by every path, a batch with one file added was rebuilt whole.
+    """
+    payload = "\n".join([plan.code_version, str(plan.max_document_bytes), "first", paths[0]])
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
 def _line_keys_file(plan: RunPlan, paths: Sequence[str]) -> Path:
     """Where the short line keys of a batch's files are kept (see ``short_line_counts``)."""
-    return plan.work_dir / "line_keys" / f"{_paths_key(plan, paths)}.parquet"
+    return plan.work_dir / "line_keys" / f"{_anchor_key(plan, paths)}.parquet"
 
 
 def _hashes(plan: RunPlan, paths: Sequence[str]) -> dict[str, str | None]:
@@ -310,16 +317,17 @@ def batch_cache_key(out_dir: Path) -> str | None:
 
 
 def slot_file(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> Path:
-    """Where the last batch built for these paths (any content) is named.
+    """Where the last batch built with the same first path (any content) is named.
 
     A batch's folder is keyed by its files' content and the corpus context; its slot by
-    their names and the code alone. When a few files of a batch change, the new batch finds
-    the old one through its slot and reuses the rows of every file whose content and chrome
-    signature are unchanged.
+    its first file name and the code alone (``_anchor_key``). When files of a batch
+    change, or are added or removed, the new batch finds the old one through its slot and
+    reuses the rows of every file it holds whose content and chrome signature are
+    unchanged.
     """
     del repeated  # checked per document (chrome_signature), so one new chrome line
     # somewhere in the corpus does not force a rebuild of every batch
-    return plan.work_dir / "slots" / _paths_key(plan, paths)
+    return plan.work_dir / "slots" / _anchor_key(plan, paths)
 
 
 def process_batch(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> Path:
@@ -351,7 +359,7 @@ def _previous_batch(slot: Path) -> Path | None:
 
 @dataclass(frozen=True, slots=True)
 class _Kept:
-    """What a new batch takes over from the previous batch of the same paths."""
+    """What a new batch takes over from the previous batch of the same first path."""
 
     tables: dict[str, pa.Table]  # the rows of the unchanged files, per batch table
     terms: pa.Table  # their facts' fact_terms rows
@@ -374,7 +382,7 @@ def write_batch(
 ) -> Path:
     """``process_batch``' body, with picklable arguments for a worker process.
 
-    With ``previous`` (an older batch of the same paths) and the current ``hashes``, the
+    With ``previous`` (an older batch of the same first path) and the current ``hashes``, the
     rows of files whose content and chrome signature are unchanged are copied from it and
     only the others are read, cleaned and extracted: the same rows as a full rebuild, as
     every row of a file depends only on its content, its path, the code and the corpus
