@@ -9,7 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.bench_run import change_documents, dedup_scores, file_name, write_corpus
+from pipeline.bench_run import (
+    add_documents,
+    change_documents,
+    dedup_scores,
+    file_name,
+    write_corpus,
+)
 from pipeline.cli import main
 from pipeline.dedup.synthetic import Corpus
 from tests.conftest import PrefectEnv
@@ -31,6 +37,24 @@ def test_written_corpus_is_deterministic_and_changes_hit_the_chosen_share(tmp_pa
     changed = change_documents(tmp_path / "a", 3, 0.34, seed=1)
     assert len(changed) == 1
     assert [n for n in names if (tmp_path / "a" / n).read_text() != before[n]] == changed
+
+
+def test_added_documents_are_new_files_among_the_old_ones_and_change_none(
+    seeds_dir: Path, tmp_path: Path
+) -> None:
+    write_corpus(_corpus(), tmp_path / "a", seed=1)
+    before = {p.name: p.read_text() for p in (tmp_path / "a").iterdir()}
+    added = add_documents(tmp_path / "a", seeds_dir, 3, 0.67, seed=1)
+    assert len(added) == 2 and not set(added) & set(before)
+    after = sorted(p.name for p in (tmp_path / "a").iterdir())
+    # each sorts right after an existing document, not all at the end
+    assert [after.index(name) - 1 for name in added] == [
+        after.index(name.replace("_new", "")) for name in added
+    ]
+    assert all((tmp_path / "a" / n).read_text() == text for n, text in before.items())
+    assert all("Statement" in (tmp_path / "a" / n).read_text() for n in added)
+    write_corpus(_corpus(), tmp_path / "b", seed=1)
+    assert add_documents(tmp_path / "b", seeds_dir, 3, 0.67, seed=1) == added  # same seed
 
 
 def _release(tmp_path: Path, duplicate_of: list[str | None]) -> Path:
@@ -83,3 +107,21 @@ def test_bench_run_prints_the_full_run_and_the_noop_rerun(
     assert report["rerun"]["status"] == "up_to_date"
     assert {"read_clean_extract", "validate"} <= set(report["full"]["stages"])
     assert report["dedup"]["planted"] == 8 and report["dedup"]["precision"] in (None, 1.0)
+
+
+@pytest.mark.slow
+def test_bench_run_adds_documents_and_publishes_them(
+    seeds_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    prefect: PrefectEnv,
+) -> None:
+    for name, value in prefect.environ().items():
+        if name.startswith("PREFECT_"):
+            monkeypatch.setenv(name, value)
+    argv = ["bench", "run", "--docs", "40", "--mode", "add", "--change-fraction", "0.1"]
+    assert main([*argv, "--input", str(seeds_dir), "--work-dir", str(tmp_path)]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["rerun"]["status"] == "published"
+    assert (report["rerun"]["added_documents"], report["rerun"]["changed_documents"]) == (4, 0)

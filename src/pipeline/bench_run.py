@@ -10,8 +10,10 @@ duplicate precision and recall against the planted copies.
 
 Modes: ``full`` (one run on a fresh output), ``noop`` (then a second run with nothing
 changed), ``change`` (then a run after re-drawing the numbers of ``change_fraction`` of the
-documents) and ``all`` (the no-op rerun, then the change rerun, keyed ``noop`` and ``change``).
-The same seed gives the same corpus and the same changed documents.
+documents), ``add`` (then a run after adding that share of new documents, each named to
+sort right after a random existing one, as an archive's new files fall among its old ones)
+and ``all`` (the no-op rerun, the change rerun, then the add rerun, keyed by mode). The
+same seed gives the same corpus and the same changed and added documents.
 """
 
 from __future__ import annotations
@@ -33,14 +35,15 @@ from pipeline.bench import redraw_numbers
 from pipeline.dedup.minhash import MinHashParams, jaccard, shingle_set
 from pipeline.dedup.synthetic import Corpus, corpus_from
 
-MODES = ("full", "noop", "change", "all")
+MODES = ("full", "noop", "change", "add", "all")
 # The reruns after the full run, per mode: "all" measures both on one full run (at
 # 100,000 documents a full run is what costs).
 _RERUNS: dict[str, tuple[str, ...]] = {
     "full": (),
     "noop": ("noop",),
     "change": ("change",),
-    "all": ("noop", "change"),
+    "add": ("add",),
+    "all": ("noop", "change", "add"),
 }
 _MONTHS = ("January", "March", "May", "July", "September", "November")
 _CHROME = ("Share this page", "Print", "Back to top", "Subscribe to updates", "Related Articles")
@@ -83,6 +86,22 @@ def change_documents(folder: Path, n_docs: int, fraction: float, seed: int) -> l
             changed = text + "\nUpdated: the figures above were revised.\n"
         path.write_text(changed, encoding="utf-8")
     return [file_name(i) for i in chosen]
+
+
+def add_documents(folder: Path, seeds: Path, n_docs: int, fraction: float, seed: int) -> list[str]:
+    """Write ``fraction`` of ``n_docs`` new documents (at least one), made as the corpus is
+    (from ``seeds``), each named after a random existing document so that it sorts right
+    after it; their names."""
+    rng = random.Random(seed + 2)
+    count = max(1, round(n_docs * fraction))
+    after = sorted(rng.sample(range(n_docs), count))
+    added = corpus_from(seeds, count, seed + 2)
+    names = []
+    for n, (i, text) in enumerate(zip(after, added.texts, strict=True)):
+        name = f"doc-{i:07d}_new.txt"  # "_" sorts after ".": right after doc i
+        (folder / name).write_text(page_text(text, n_docs + n, rng), encoding="utf-8")
+        names.append(name)
+    return names
 
 
 def run_pipeline(
@@ -206,11 +225,17 @@ def bench_run(
         if full.get("status") != "published":
             report["reruns_skipped"] = f"the full run did not publish: {done_reason(full)}"
         for rerun_mode in _RERUNS[mode] if full.get("status") == "published" else ():
-            changed = []
+            changed, added = [], []
             if rerun_mode == "change":
                 changed = change_documents(root / "input", docs, change_fraction, seed)
+            if rerun_mode == "add":
+                added = add_documents(root / "input", input_dir, docs, change_fraction, seed)
             rerun = run_pipeline(root / "input", root / "output", workers, runner=runner)
-            figures = {"changed_documents": len(changed), **_figures(rerun, docs, size)}
+            figures = {
+                "changed_documents": len(changed),
+                "added_documents": len(added),
+                **_figures(rerun, docs, size),
+            }
             figures["share_of_full"] = round(
                 figures["seconds"] / max(report["full"]["seconds"], 1e-9), 4
             )

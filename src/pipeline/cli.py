@@ -279,12 +279,13 @@ def _add_bench_run(
     )
     run.add_argument("--docs", type=int, default=1000, help="documents (default: %(default)s)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    run.add_argument("--mode", choices=("full", "noop", "change", "all"), default="full")
+    run.add_argument("--mode", choices=("full", "noop", "change", "add", "all"), default="full")
     run.add_argument(
         "--change-fraction",
         type=float,
         default=0.01,
-        help="share of documents changed in --mode change (default: %(default)s)",
+        help="share of documents changed in --mode change, and of new ones added in "
+        "--mode add (default: %(default)s)",
     )
     run.add_argument(
         "--workers",
