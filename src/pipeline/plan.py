@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.publish.fingerprint import code_version, input_fingerprint, run_fingerprint
+from pipeline.publish.fingerprint import (
+    code_version,
+    input_fingerprint,
+    run_fingerprint,
+    scan_inputs,
+)
 from pipeline.settings import PROJECT_ROOT, Settings
-from pipeline.stages import HASH_CACHE, Inputs, RunPlan, scan_inputs
+from pipeline.stages import HASH_CACHE, Inputs, RunPlan
 from pipeline.validate.accuracy import GoldGate
 
 

@@ -37,10 +37,9 @@ from pipeline.dedup.features import dedup_features
 from pipeline.dedup.near import DuplicateMarks
 from pipeline.document import Document
 from pipeline.faults import crash_point
-from pipeline.ingest.readers import InputFile, discover, input_file, read_inputs
-from pipeline.publish import hashcache
+from pipeline.ingest.readers import InputFile, input_file, read_inputs
 from pipeline.publish.docs import describe_release, write_release_docs, write_report
-from pipeline.publish.fingerprint import InputRecord, hash_input
+from pipeline.publish.fingerprint import InputRecord
 from pipeline.publish.kept_hashes import RowHashStore
 from pipeline.publish.recheck import check_inputs_unchanged
 from pipeline.publish.release import (
@@ -149,32 +148,6 @@ class RunPlan:
         lines = [f"{p}\t{by_path[p]}" for p in paths]
         payload = "\n".join([self.code_version, str(self.max_document_bytes), *context, *lines])
         return hashlib.sha256(payload.encode()).hexdigest()[:24]
-
-
-def scan_inputs(input_dir: Path, hash_cache: Path | None = None) -> tuple[InputRecord, ...]:
-    """Every input file with its sha256.
-
-    With ``hash_cache`` (see ``publish.hashcache``) a file whose size, mtime and inode are
-    those kept from an earlier scan is not read again, and the cache is brought up to date.
-    """
-    known = hashcache.load(hash_cache) if hash_cache is not None else {}
-    records: list[InputRecord] = []
-    seen: dict[str, hashcache.Known] = {}
-    for item in discover(input_dir):
-        stat = hashcache.stat_of(item.absolute) if item.problem is None else None
-        hit = known.get(item.path)
-        if stat is not None and hit is not None and hit.stat == stat:
-            record = InputRecord(item.path, hit.sha256, stat.size)
-        else:
-            record = hash_input(item)
-        if stat is not None and record.sha256 is not None:
-            seen[item.path] = hashcache.Known(stat, record.sha256)
-        records.append(record)
-    if hash_cache is not None:
-        kept = hashcache.remembered(seen)
-        if kept != known:
-            hashcache.save(hash_cache, kept)
-    return tuple(records)
 
 
 def _items(input_dir: Path, paths: Sequence[str]) -> list[InputFile]:
@@ -723,5 +696,7 @@ def finish_release(
         write_release_docs(staged, data, _parent_dir(plan, staged), tables, row_hashes)
     else:
         write_report(staged, draft, data["validation"])
-    check_inputs_unchanged(plan.input_dir, plan.inputs, tables, plan.work_dir)
+    check_inputs_unchanged(
+        plan.input_dir, plan.inputs, tables, plan.work_dir, plan.work_dir / HASH_CACHE
+    )
     return publish(plan.output_dir, staged, version)

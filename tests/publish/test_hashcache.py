@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import stages
 from pipeline.ingest.readers import InputFile
-from pipeline.publish import hashcache
+from pipeline.publish import fingerprint, hashcache
 from pipeline.publish.fingerprint import InputRecord, hash_input
 
 HOUR_NS = 3600 * 10**9
@@ -36,8 +35,8 @@ def _scan(
         read.append(item.path)
         return hash_input(item)
 
-    monkeypatch.setattr(stages, "hash_input", recording)
-    records = stages.scan_inputs(folder, cache)
+    monkeypatch.setattr(fingerprint, "hash_input", recording)
+    records = fingerprint.scan_inputs(folder, cache)
     return {r.path: r.sha256 for r in records}, read
 
 

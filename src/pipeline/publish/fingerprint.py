@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pipeline
-from pipeline.ingest.readers import InputFile
+from pipeline.ingest.readers import InputFile, discover
+from pipeline.publish import hashcache
 
 _CODE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".csv"}
 # Tools that never shape a release's content: editing them must not force a new release.
@@ -62,6 +63,32 @@ def hash_input(item: InputFile) -> InputRecord:
     except OSError:
         return InputRecord(item.path, None, None)
     return InputRecord(item.path, digest.hexdigest(), size)
+
+
+def scan_inputs(input_dir: Path, hash_cache: Path | None = None) -> tuple[InputRecord, ...]:
+    """Every input file with its sha256.
+
+    With ``hash_cache`` (see ``publish.hashcache``) a file whose size, mtime and inode are
+    those kept from an earlier scan is not read again, and the cache is brought up to date.
+    """
+    known = hashcache.load(hash_cache) if hash_cache is not None else {}
+    records: list[InputRecord] = []
+    seen: dict[str, hashcache.Known] = {}
+    for item in discover(input_dir):
+        stat = hashcache.stat_of(item.absolute) if item.problem is None else None
+        hit = known.get(item.path)
+        if stat is not None and hit is not None and hit.stat == stat:
+            record = InputRecord(item.path, hit.sha256, stat.size)
+        else:
+            record = hash_input(item)
+        if stat is not None and record.sha256 is not None:
+            seen[item.path] = hashcache.Known(stat, record.sha256)
+        records.append(record)
+    if hash_cache is not None:
+        kept = hashcache.remembered(seen)
+        if kept != known:
+            hashcache.save(hash_cache, kept)
+    return tuple(records)
 
 
 def input_fingerprint(records: Iterable[InputRecord]) -> str:
