@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -89,20 +91,33 @@ def test_target_recall_counts_only_copies_at_least_as_similar_as_the_target(
     assert (missed["recall"], missed["recall_jaccard_ge_0_8"]) == (0.5, 0.0)
 
 
-@pytest.mark.slow
-def test_bench_run_prints_the_full_run_and_the_noop_rerun(
+@pytest.fixture
+def bench(
     seeds_dir: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     prefect: PrefectEnv,
-) -> None:
+) -> Callable[..., dict[str, Any]]:
+    """``pipeline bench run`` with these arguments on the seeds: its JSON report."""
     for name, value in prefect.environ().items():
         if name.startswith("PREFECT_"):
             monkeypatch.setenv(name, value)  # the bench's `pipeline run` children inherit it
-    argv = ["bench", "run", "--docs", "40", "--mode", "noop", "--workers", "2"]
-    assert main([*argv, "--input", str(seeds_dir), "--work-dir", str(tmp_path)]) == 0
-    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    def run(*args: str) -> dict[str, Any]:
+        argv = ["bench", "run", *args, "--input", str(seeds_dir), "--work-dir", str(tmp_path)]
+        assert main(argv) == 0
+        report: dict[str, Any] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        return report
+
+    return run
+
+
+@pytest.mark.slow
+def test_bench_run_prints_the_full_run_and_the_noop_rerun(
+    bench: Callable[..., dict[str, Any]],
+) -> None:
+    report = bench("--docs", "40", "--mode", "noop", "--workers", "2")
     assert report["full"]["status"] == "published"
     assert report["rerun"]["status"] == "up_to_date"
     assert {"read_clean_extract", "validate"} <= set(report["full"]["stages"])
@@ -111,17 +126,8 @@ def test_bench_run_prints_the_full_run_and_the_noop_rerun(
 
 @pytest.mark.slow
 def test_bench_run_adds_documents_and_publishes_them(
-    seeds_dir: Path,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    prefect: PrefectEnv,
+    bench: Callable[..., dict[str, Any]],
 ) -> None:
-    for name, value in prefect.environ().items():
-        if name.startswith("PREFECT_"):
-            monkeypatch.setenv(name, value)
-    argv = ["bench", "run", "--docs", "40", "--mode", "add", "--change-fraction", "0.1"]
-    assert main([*argv, "--input", str(seeds_dir), "--work-dir", str(tmp_path)]) == 0
-    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    report = bench("--docs", "40", "--mode", "add", "--change-fraction", "0.1")
     assert report["rerun"]["status"] == "published"
     assert (report["rerun"]["added_documents"], report["rerun"]["changed_documents"]) == (4, 0)
