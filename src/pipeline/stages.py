@@ -647,7 +647,7 @@ def validate_and_describe(
         workers.call_alone,
         describe_staged,
         staged,
-        _parent_dir(plan, staged),
+        _parent_dir(plan, json.loads((staged / MANIFEST).read_text(encoding="utf-8"))),
         plan.work_dir / ROW_HASHES,
     )
     with ThreadPoolExecutor(1, thread_name_prefix="describe") as pool:
@@ -673,10 +673,9 @@ def describe_staged(staged: Path, parent_dir: Path | None, row_hashes: Path) -> 
     return describe_release(staged, data, parent_dir, tables, RowHashStore(row_hashes))
 
 
-def _parent_dir(plan: RunPlan, staged: Path) -> Path | None:
-    """The published folder of the parent the staged manifest names, if any."""
-    data = json.loads((staged / MANIFEST).read_text(encoding="utf-8"))
-    parent = data["parent_version"]
+def _parent_dir(plan: RunPlan, manifest: dict[str, Any]) -> Path | None:
+    """The published folder of the parent a staged manifest names, if any."""
+    parent = manifest["parent_version"]
     return plan.output_dir / RELEASES / parent if parent else None
 
 
@@ -693,7 +692,7 @@ def finish_release(
     write_json(staged / MANIFEST, data)
     if draft is None:
         row_hashes = RowHashStore(plan.work_dir / ROW_HASHES)
-        write_release_docs(staged, data, _parent_dir(plan, staged), tables, row_hashes)
+        write_release_docs(staged, data, _parent_dir(plan, data), tables, row_hashes)
     else:
         write_report(staged, draft, data["validation"])
     check_inputs_unchanged(
