@@ -18,6 +18,7 @@ from pipeline.cli import EXIT_OK, EXIT_USAGE, main
 from pipeline.publish import changelog, diff
 from pipeline.publish.kept_hashes import RowHashStore, kept_for
 from pipeline.publish.release import LATEST, MANIFEST, RELEASES
+from pipeline.rowhash import hash_term, hashes_of
 from pipeline.schemas import TABLES, to_arrow
 
 Rows = Sequence[Mapping[str, object]]
@@ -260,6 +261,54 @@ def test_a_claim_takes_the_most_telling_status_of_its_documents() -> None:
     # an edited document outranks an added one
     assert (rows["clm_2"].cause, rows["clm_2"].source_path) == (diff.DOCUMENT_CHANGED, "e.txt")
     assert rows["clm_1"].changes is not None and rows["clm_1"].changes["n_documents"] == (1, 2)
+
+
+def test_among_sources_of_one_status_the_first_path_decides() -> None:
+    """Paths are compared by their number in sorted order: the same choice as by name."""
+    docs = {"m.txt": "sha-m"}
+    paths = ["z.txt", "d.txt", "q.txt"]
+    old = _release("v1", docs, claims=[_claim("clm_1", ["m.txt"], 1)])
+    new = _release(
+        "v2",
+        {**docs, **{p: f"sha-{p}" for p in paths}},
+        claims=[_claim("clm_1", ["m.txt", *paths], 4), _claim("clm_2", ["q.txt", "z.txt"], 2)],
+    )
+    rows = {r.key["claim_id"]: r for r in _table(_diff(old, new), "claims").rows}
+    assert rows["clm_1"].source_path == "d.txt"
+    assert rows["clm_2"].source_path == "q.txt"
+    assert {r.cause for r in rows.values()} == {diff.DOCUMENT_ADDED}
+
+
+def test_a_row_whose_document_no_release_lists_counts_as_unchanged() -> None:
+    old = _release("v1", {"a.txt": "sha-a1"}, money=[_money("a.txt", "sha-a1", 0, "$4 million")])
+    stray = _money("x.txt", "sha-x", 0, "$9 million")  # x.txt is in no documents table
+    new = _release("v2", {"a.txt": "sha-a2"}, money=[stray])
+    rows = {r.change: r for r in _table(_diff(old, new), "money").rows}
+    assert (rows["removed"].cause, rows["removed"].source_path) == (diff.DOCUMENT_CHANGED, "a.txt")
+    assert (rows["added"].cause, rows["added"].source_path) == (diff.OTHER_DOCUMENTS, None)
+
+
+def test_hashes_at_rows_read_a_batch_at_a_time_equal_those_of_the_rows_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = pa.table(
+        {
+            "n": pa.array([1, 2, None, 4, 5, 6, 7], pa.int64()),
+            "s": pa.array(["a", "b", "c", None, "e", "a", ""], pa.string()),
+            "l": pa.array([[1], [], None, [2, 3], [1], [], [4]], pa.list_(pa.int64())),
+        }
+    )
+    path = tmp_path / "t.parquet"
+    pq.write_table(table, path, row_group_size=3)
+    monkeypatch.setattr(diff, "_BATCH_BYTES", 1)  # one row per batch
+    rows = np.array([6, 0, 3, 0, 5], dtype=np.int64)  # unordered, repeated, groups skipped
+    columns = ["n", "s", "l"]
+    got = diff.hashes_at(diff.parquet_table(path), rows, columns)
+    taken = table.take(pa.array(rows))
+    want = hashes_of(taken, [hash_term(taken, c) for c in columns])
+    assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+    assert got[1][1] == got[1][4] and got[0][1] != got[0][4]  # rows 0 and 5: one s, two n
+    assert [len(h) for h in diff.hashes_at(diff.parquet_table(path), rows[:0], columns)] == [0] * 3
 
 
 def test_a_passage_duplicate_is_traced_to_both_documents_through_passages() -> None:
