@@ -850,7 +850,8 @@ def entity_document_counts(entities: pa.Table) -> list[int]:
 @dataclass(frozen=True)
 class ClaimMarks:
     """What grouping decided, aligned with the rows it was given: each fact's claim_id
-    (per kind), each entity row's n_documents, and the claims table."""
+    (per kind), each entity row's n_documents (empty when not counted), and the claims
+    table."""
 
     claim_ids: dict[str, list[str]]
     n_documents: list[int]
@@ -937,14 +938,19 @@ def claim_marks(
     load: Load,
     load_terms: Callable[[], pa.Table | None] = lambda: None,
     groups: ClaimGroups | None = None,
+    *,
+    entities: bool = True,
 ) -> ClaimMarks:
     """``build_claims``' decisions from the columns it reads (see ``claim_groups``, and
     the documents' and entities' ``CLAIM_COLUMNS``). ``groups``: ``claim_groups`` when
-    already made."""
+    already made. ``entities=False``: no entity document counts (``n_documents`` is
+    empty): the caller counts them (they need no claims)."""
     if groups is None:
         groups = claim_groups(load, load_terms)
     # first, while little else is held: its Arrow grouping peaks at 370 MB at 100,000 docs
-    n_documents = entity_document_counts(load("entities", CLAIM_COLUMNS["entities"]))
+    n_documents = (
+        entity_document_counts(load("entities", CLAIM_COLUMNS["entities"])) if entities else []
+    )
     canonical, published = _documents_of(load("documents", CLAIM_COLUMNS["documents"]))
     columns: dict[str, list[object]] = {name: [] for name in TABLES["claims"].column_names}
     claim_ids: dict[str, list[str]] = {}

@@ -515,9 +515,9 @@ def stage_assembled(
     """``assemble`` the batches into a fresh staging folder (as ``stage_release``), a
     batch at a time: no whole table is held in memory (see ``pipeline.assembly``).
 
-    ``isolated``: side by side, dedup then the writing of the tables it completes
-    (documents, passages, quarantine, duplicates), and the grouping of claims; then the
-    claims and fact tables. Each in a process of its own (``workers.call_alone``), so no
+    ``isolated``: side by side, dedup then the writing of the tables that need no claims
+    (documents, passages, quarantine, duplicates, entities), and the grouping of claims;
+    then the claims and the claim kinds' fact tables. Each in a process of its own (``workers.call_alone``), so no
     stage starts from the heap an earlier one fragmented (dedup's shingle sets, claims'
     term sets: millions of small objects) and both cores work while grouping, the longest
     step, runs.
