@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 
 from pipeline import progress, stages, workers
-from pipeline.plan import make_plan
+from pipeline.plan import make_plan, taken_over
 from pipeline.publish.release import keep_failed, new_version
 from pipeline.publish.report_html import ReportDraft
 from pipeline.publish.summary import run_summary
@@ -78,8 +78,8 @@ def keep_for_inspection(plan: RunPlan, staged: Path, version: str) -> Path:
 
 
 @task(retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def plan_run(settings: Settings) -> RunPlan:
-    return make_plan(settings)
+def plan_run(settings: Settings, plan_file: str | None = None) -> RunPlan:
+    return taken_over(plan_file, settings) or make_plan(settings)
 
 
 @contextmanager
@@ -110,8 +110,12 @@ def release_flow(
     batch_size: int | None,
     workers_count: int = 1,
     process_pool: bool = True,
+    plan_file: str | None = None,
 ) -> FlowResult:
-    """Build, validate and (only if every suite passes) publish one release."""
+    """Build, validate and (only if every suite passes) publish one release.
+
+    ``plan_file``: the plan the command line made (``plan.hand_over``), used when it
+    still fits these settings instead of scanning the inputs again."""
     seconds: dict[str, float] = {}
     with _timed(seconds, "plan"):
         plan = plan_run(
@@ -121,7 +125,8 @@ def release_flow(
                 Path(expectations_dir),
                 max_document_bytes,
                 batch_size,
-            )
+            ),
+            plan_file,
         )
         version = new_version(plan.output_dir, dt.datetime.now(dt.UTC), plan.run_fingerprint)
         batches = plan.batches()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import cli, stages
-from pipeline.plan import make_plan
+from pipeline.plan import make_plan, taken_over
 from pipeline.publish.release import new_version
 from pipeline.settings import Settings
 from pipeline.validate import ValidationReport
@@ -35,9 +35,9 @@ class Result:
     report: ValidationReport
 
 
-def library_flow(settings: Settings) -> Result:
+def library_flow(settings: Settings, plan_file: str | None = None) -> Result:
     """What flows/release_flow.py does, minus Prefect and with validation passed."""
-    plan = make_plan(settings)
+    plan = taken_over(plan_file, settings) or make_plan(settings)
     version = new_version(plan.output_dir, dt.datetime.now(dt.UTC), plan.run_fingerprint)
     batches = plan.batches()
     repeated = stages.repeated_from_counts([stages.count_short_lines(plan, b) for b in batches])

@@ -20,6 +20,7 @@ from rich.console import Console
 from pipeline import progress
 from pipeline.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
 from pipeline.cli_support import releases_plain, releases_table
+from pipeline.plan import HANDED_OVER
 from pipeline.publish.release import LATEST, MANIFEST, RELEASES, list_releases
 from tests.conftest import SEEDS
 from tests.e2e.conftest import run_cli
@@ -231,6 +232,7 @@ def two_releases(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator
     # up to date: still nothing
     assert run_in_process(inputs, output, "--quiet") == EXIT_OK
     assert capsys.readouterr() == ("", "")
+    assert not (output / ".work" / HANDED_OVER).exists()  # the flow's plan, gone after it
     yield output
 
 

@@ -509,7 +509,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_locked(args: argparse.Namespace) -> int:
-    from pipeline.plan import make_plan
+    from pipeline.plan import hand_over, make_plan
     from pipeline.publish.release import RELEASES, up_to_date
 
     started = time.perf_counter()
@@ -536,8 +536,12 @@ def _run_locked(args: argparse.Namespace) -> int:
         return EXIT_OK
     if remote is not None:
         remote.fetch_parent()  # the changelog and row-count assertions read the parent
-    with _progress(args):
-        result = _run_flow(settings)
+    handed = hand_over(plan)
+    try:
+        with _progress(args):
+            result = _run_flow(settings, str(handed))
+    finally:
+        handed.unlink(missing_ok=True)
     if result.published and remote is not None:
         remote.push(result.version)  # RemoteError: _run says which object failed
     seconds = time.perf_counter() - started
@@ -641,8 +645,9 @@ def _print_run_json(
     print(json.dumps(line))
 
 
-def _run_flow(settings: Settings):  # type: ignore[no-untyped-def]
-    """Import Prefect only when there is work: its local API costs seconds to start."""
+def _run_flow(settings: Settings, plan_file: str | None = None):  # type: ignore[no-untyped-def]
+    """Import Prefect only when there is work: its local API costs seconds to start.
+    ``plan_file``: the plan already made (``plan.hand_over``)."""
     from pipeline.runtime import configure_local_runtime
 
     configure_local_runtime(settings.output_dir.resolve() / ".state")
@@ -659,7 +664,7 @@ def _run_flow(settings: Settings):  # type: ignore[no-untyped-def]
 
         # The same flow with its batch tasks on Dask, against a real Prefect API
         with dask_release_flow(settings) as on_dask:
-            return on_dask(*args, process_pool=False)
+            return on_dask(*args, process_pool=False, plan_file=plan_file)
     from pipeline.server import local_api
 
     # Prefect's API starts while the flow (and Prefect) are imported
@@ -667,7 +672,7 @@ def _run_flow(settings: Settings):  # type: ignore[no-untyped-def]
         from flows.release_flow import release_flow
 
         ready()
-        return release_flow(*args)
+        return release_flow(*args, plan_file=plan_file)
 
 
 def _validate(args: argparse.Namespace) -> int:

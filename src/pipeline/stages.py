@@ -517,10 +517,10 @@ def stage_assembled(
 
     ``isolated``: side by side, dedup then the writing of the tables that need no claims
     (documents, passages, quarantine, duplicates, entities), and the grouping of claims;
-    then the claims and the claim kinds' fact tables. Each in a process of its own (``workers.call_alone``), so no
-    stage starts from the heap an earlier one fragmented (dedup's shingle sets, claims'
-    term sets: millions of small objects) and both cores work while grouping, the longest
-    step, runs.
+    then the claims and the claim kinds' fact tables. Each in a process of its own
+    (``workers.call_alone``), so no stage starts from the heap an earlier one fragmented
+    (dedup's shingle sets, claims' term sets: millions of small objects) and both cores
+    work while grouping, the longest step, runs.
     """
     staged = _fresh_staging(plan, version)
     if isolated:
