@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -391,6 +392,28 @@ def test_json_is_one_deterministic_object_whatever_the_row_order() -> None:
     }
     starts = [r["quote"] for r in data["rows"] if r["table"] == "money" and r["change"] == "added"]
     assert starts == [f"${i}" for i in range(5)]  # by source path, then offset
+
+
+@pytest.mark.parametrize("at_once", [1, 2, 10_000])
+def test_json_written_as_it_is_made_is_the_json_of_the_whole_diff(
+    at_once: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``pipeline diff --format json`` streams its rows a slice at a time: the same bytes."""
+    monkeypatch.setattr(diff, "_LISTED_AT_ONCE", at_once)
+    old = _release(
+        "v1",
+        OLD_DOCS,
+        money=[_money("c.txt", "sha-c", i, f"${i} «x»\n") for i in range(5)],
+        claims=[_claim("clm_1", ["b.txt"], 1)],
+    )
+    new = _release("v2", NEW_DOCS, money=[_money("d.txt", "sha-d", 3, "$3")], claims=[])
+    pairs = [(old, new), (old, old), (_release("v1", {}), _release("v2", {}))]
+    for before, after in pairs:
+        sides = [diff.side_from_tables(*release) for release in (before, after)]
+        written = io.StringIO()
+        diff.write_json(*sides, written)
+        assert written.getvalue() == diff.dumps(_diff(before, after))
+    assert len(json.loads(written.getvalue())["tables"]) == len(diff.TABLE_ORDER)
 
 
 def test_a_limit_keeps_every_count_and_the_text_says_what_was_left_out() -> None:

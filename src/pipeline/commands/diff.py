@@ -102,7 +102,7 @@ def _diff(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     old, new = diff.side_from_dir(old_dir), diff.side_from_dir(new_dir)
     if args.format == "json":
-        sys.stdout.write(diff.dumps(diff.diff_releases(old, new)))
+        diff.write_json(old, new, sys.stdout)
         return EXIT_OK
     result = diff.diff_releases(old, new, limit=args.max_rows)
     command = f"pipeline diff {args.old} {args.new} --output {args.output} --format json"

@@ -47,6 +47,7 @@ stand out; the counts stay by primary key, since the old id is gone for whoever 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -54,7 +55,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -882,6 +883,20 @@ def diff_table(
 ) -> TableDiff:
     """Every differing row of one table, counted by change and cause; the first ``limit``
     rows (all when None) in listing order with their values."""
+    judged, summary = _judged_table(name, before, after, sources, ctx)
+    order = _order(judged)
+    shown = _rows(judged, order if limit is None else order[:limit], sources)
+    return dataclasses.replace(summary, rows=shown)
+
+
+def _judged_table(
+    name: str,
+    before: pa.Table | Lazy | None,
+    after: pa.Table | Lazy | None,
+    sources: _Sources,
+    ctx: Context,
+) -> tuple[_Judged, TableDiff]:
+    """A table's rows judged, and its diff without rows (counts and columns)."""
     rows_old, rows_new = (None if t is None else t.num_rows for t in (before, after))
     old, new = _both(*(in_memory(t) if isinstance(t, pa.Table) else t for t in (before, after)))
     judged = _judge(name, old, new, sources, ctx)
@@ -891,17 +906,17 @@ def diff_table(
         kind: {c: int(tally[i * len(CAUSES) + j]) for j, c in enumerate(CAUSES)}
         for i, kind in enumerate(CHANGES)
     }
-    order = _order(judged)
-    return TableDiff(
+    summary = TableDiff(
         table=name,
         rows_old=rows_old,
         rows_new=rows_new,
         counts=counts,
-        rows=_rows(judged, order if limit is None else order[:limit], sources),
+        rows=(),
         columns_added=tuple(c for c in new.column_names if c not in old.column_names),
         columns_removed=tuple(c for c in old.column_names if c not in new.column_names),
         same_facts=int((judged.partner >= 0).sum()) // 2,
     )
+    return judged, summary
 
 
 def _both(old: Lazy | None, new: Lazy | None) -> tuple[Lazy, Lazy]:
@@ -1068,7 +1083,15 @@ def clip_pair(old: Any, new: Any, width: int) -> tuple[Any, Any]:
 
 def to_json(diff: ReleaseDiff) -> dict[str, Any]:
     """One JSON object: both releases, input and code changes, counts, every kept row."""
-    ctx = diff.context
+    return {
+        **_head_json(diff.context),
+        "tables": {t.table: _table_json(t) for t in diff.tables},
+        "rows": [row.to_json() for t in diff.tables for row in t.rows],
+    }
+
+
+def _head_json(ctx: Context) -> dict[str, Any]:
+    """``to_json``'s keys but tables and rows."""
     return {
         "old": dict(ctx.old),
         "new": dict(ctx.new),
@@ -1076,25 +1099,70 @@ def to_json(diff: ReleaseDiff) -> dict[str, Any]:
         "code_changed": ctx.code_changed,
         "config_changed": ctx.config_changed,
         "causes": list(CAUSES),
-        "tables": {
-            t.table: {
-                "rows_old": t.rows_old,
-                "rows_new": t.rows_new,
-                "columns_added": list(t.columns_added),
-                "columns_removed": list(t.columns_removed),
-                "counts": {kind: dict(t.counts[kind]) for kind in CHANGES},
-                "total": {kind: t.total(kind) for kind in CHANGES},
-                "same_facts": t.same_facts,
-            }
-            for t in diff.tables
-        },
-        "rows": [row.to_json() for t in diff.tables for row in t.rows],
+    }
+
+
+def _table_json(t: TableDiff) -> dict[str, Any]:
+    return {
+        "rows_old": t.rows_old,
+        "rows_new": t.rows_new,
+        "columns_added": list(t.columns_added),
+        "columns_removed": list(t.columns_removed),
+        "counts": {kind: dict(t.counts[kind]) for kind in CHANGES},
+        "total": {kind: t.total(kind) for kind in CHANGES},
+        "same_facts": t.same_facts,
     }
 
 
 def dumps(diff: ReleaseDiff) -> str:
     """``to_json`` as text: sorted keys, so equal diffs give equal bytes."""
-    return json.dumps(to_json(diff), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return _json_text(to_json(diff)) + "\n"
+
+
+def _json_text(value: Any, level: int = 0) -> str:
+    """``value`` as ``dumps`` writes it at nesting ``level`` (strings escape their line
+    breaks, so every line break in the text is the layout's)."""
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return text.replace("\n", "\n" + "  " * level) if level else text
+
+
+# Rows given their values at once when every row is listed (``write_json``).
+_LISTED_AT_ONCE = 10_000
+
+
+def write_json(old: Side, new: Side, out: TextIO) -> None:
+    """``dumps(diff_releases(old, new))``, written while it is made: a table at a time and
+    its rows a slice at a time, so listing every row holds one table's matching, not every
+    row's values (at 100,000 documents plus 1 % added, 1.6 million entity rows changed:
+    10.3 GB and 172 s that way)."""
+    statuses = source_statuses(input_hashes(old), input_hashes(new))
+    ctx = context(old.manifest, new.manifest, statuses)
+    sources = _sources(old, new, statuses)
+    head = _head_json(ctx)
+    # Keys in sorted order, as dumps writes them: every head key (each sorts before
+    # "rows"), then rows, then tables (whose counts are known once the rows are written).
+    out.write("{\n")
+    for key in sorted(head):
+        out.write(f"  {json.dumps(key)}: {_json_text(head[key], 1)},\n")
+    out.write('  "rows": [')
+    tables: dict[str, Any] = {}
+    written = 0
+    for name in TABLE_ORDER:
+        before, after = _open(old, name), _open(new, name)
+        if before is None and after is None:
+            continue
+        judged, summary = _judged_table(name, before, after, sources, ctx)
+        order = _order(judged)
+        for start in range(0, len(order), _LISTED_AT_ONCE):
+            for row in _rows(judged, order[start : start + _LISTED_AT_ONCE], sources):
+                out.write(",\n" if written else "\n")
+                out.write("    " + _json_text(row.to_json(), 2))
+                written += 1
+        tables[name] = _table_json(summary)
+        del judged, order
+        return_freed_memory()
+    out.write("\n  ]" if written else "]")
+    out.write(f',\n  "tables": {_json_text(tables, 1)}\n}}\n')
 
 
 CAUSE_LEGEND = (
