@@ -7,7 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.validate.derived import (
+    calendar_dates,
     ids_known,
+    is_calendar_date,
     quote_matches,
     quote_matches_source,
     span_within_document,
@@ -73,6 +75,37 @@ def test_without_source_texts_no_quote_matches() -> None:
     documents = pa.table({"doc_id": ["d1"]})
     table = pa.table({"doc_id": ["d1"], "quote": [""], "char_start": [0], "char_end": [0]})
     assert quote_matches_source(table, documents).to_pylist() == [False]
+
+
+def test_a_doc_id_typed_otherwise_than_the_documents_finds_its_document_in_python() -> None:
+    documents = pa.table({"doc_id": ["1", "2"], "source_text": ["abc", "xyz"]})
+    offsets = {"char_start": [0, 0, 0], "char_end": [1, 1, 1]}
+    table = pa.table({"doc_id": [2, 1, 3], "quote": ["x", "a", "q"], **offsets})
+    assert quote_matches_source(table, documents).to_pylist() == [False] * 3  # 2 is not "2"
+    documents = documents.set_column(0, "doc_id", pa.array([1, 2], pa.int32()))
+    assert quote_matches_source(table, documents).to_pylist() == [True, True, False]
+
+
+_ISO = st.sampled_from(
+    ["2026", "2026-05", "2026-05-02", "2026-02-30", "2026-13", "FY2026", "May 2026", "", None]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(_ISO, max_size=20), chunks=st.integers(1, 3))
+def test_iso_dates_judged_per_distinct_value_are_judged_as_per_row(
+    values: list[str | None], chunks: int
+) -> None:
+    table = pa.table({"iso": _chunked(list(values), chunks, pa.string())})
+    assert calendar_dates(table).to_pylist() == [is_calendar_date(v) for v in values]
+
+
+def test_iso_dates_of_a_malformed_table() -> None:
+    assert calendar_dates(pa.table({"x": [1, 2]})).to_pylist() == [True, True]  # no column
+    ints = pa.table({"iso": pa.array([2026, None], pa.int64())})
+    assert calendar_dates(ints).to_pylist() == [False, True]
+    nested = pa.table({"iso": pa.array([[1], None], pa.list_(pa.int64()))})
+    assert calendar_dates(nested).to_pylist() == [False, True]
 
 
 def _chunked(values: list[object], chunks: int, kind: pa.DataType) -> pa.ChunkedArray:

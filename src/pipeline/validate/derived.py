@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -116,21 +117,52 @@ def quote_matches_source(table: pa.Table, documents: pa.Table) -> pa.Array:
     """True where the fact's quote is exactly its document's source_text[char_start:char_end].
 
     Each document's text is taken out of Arrow once, for all its facts, and let go: the
-    whole column as Python strings would be a second copy of the corpus.
+    whole column as Python strings would be a second copy of the corpus. Rows find their
+    document in Arrow and are grouped by it with numpy; only the slice and compare are
+    Python, per row (at 100,000 documents, 3.4 million fact rows: about 10 s, before, with
+    a dict lookup and a call per row).
     """
-    row_of = {doc: i for i, doc in enumerate(_column(documents, "doc_id"))}
-    texts = documents.column("source_text") if "source_text" in documents.column_names else None
+    matches = np.zeros(table.num_rows, dtype=bool)
+    if "source_text" not in documents.column_names or not table.num_rows:
+        return pa.array(matches)
+    texts = documents.column("source_text")
     quotes, starts, ends = (_column(table, c) for c in ("quote", "char_start", "char_end"))
-    facts_of: dict[int, list[int]] = {}
-    for row, doc in enumerate(_column(table, "doc_id")):
-        if doc in row_of:
-            facts_of.setdefault(row_of[doc], []).append(row)
-    matches = [False] * table.num_rows
-    for doc_row, rows in facts_of.items():
-        text = texts[doc_row].as_py() if texts is not None else None
-        for row in rows:
-            matches[row] = quote_matches(quotes[row], text, starts[row], ends[row])
-    return _bools(matches)
+    doc_rows = _document_rows(table, documents)
+    order = np.argsort(doc_rows, kind="stable")
+    grouped = doc_rows[order]
+    bounds = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1], True])
+    for first, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        doc_row = int(grouped[first])
+        text = texts[doc_row].as_py() if doc_row >= 0 else None
+        if not isinstance(text, str):
+            continue
+        length = len(text)
+        for row in order[first:end].tolist():
+            start, stop = starts[row], ends[row]
+            matches[row] = (
+                isinstance(start, int)
+                and isinstance(stop, int)
+                and 0 <= start <= stop <= length
+                and text[start:stop] == quotes[row]
+            )
+    return pa.array(matches)
+
+
+def _document_rows(table: pa.Table, documents: pa.Table) -> npt.NDArray[np.int64]:
+    """Each row's document (its row in ``documents``; a repeated doc_id's last), -1 when
+    none has its doc_id. A null doc_id finds a document with a null doc_id, as a dict
+    built from the rows would."""
+    if "doc_id" not in table.column_names:
+        return np.full(table.num_rows, -1, dtype=np.int64)
+    ids, known = table.column("doc_id"), documents.column("doc_id")
+    if ids.type != known.type:  # a malformed table: in Python
+        row_of = {doc: i for i, doc in enumerate(_column(documents, "doc_id"))}
+        return np.array([row_of.get(d, -1) for d in _column(table, "doc_id")], dtype=np.int64)
+    # index_in finds a value's first position: among the reversed ids, the last document
+    backwards = pa.array(np.arange(len(known) - 1, -1, -1, dtype=np.int64))
+    at = pc.index_in(ids, value_set=known.take(backwards), skip_nulls=False)
+    found = np.asarray(pc.fill_null(at, -1).to_numpy(), dtype=np.int64)
+    return np.where(found >= 0, len(known) - 1 - found, -1)
 
 
 def is_calendar_date(iso: object) -> bool:
@@ -146,6 +178,19 @@ def is_calendar_date(iso: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+def calendar_dates(table: pa.Table) -> pa.Array:
+    """``is_calendar_date`` of each row's iso, judged once per distinct value (a corpus
+    names the same days over and over: 343,622 dates rows at 100,000 documents)."""
+    if "iso" not in table.column_names:
+        return _bools([True] * table.num_rows)  # a missing column reads as nulls
+    try:
+        encoded = table.column("iso").combine_chunks().dictionary_encode()
+    except pa.ArrowException:  # a type Arrow cannot encode (a malformed table): per row
+        return _bools([is_calendar_date(v) for v in _column(table, "iso")])
+    verdicts = _bools([is_calendar_date(v) for v in encoded.dictionary.to_pylist()])
+    return pc.fill_null(verdicts.take(encoded.indices), True)  # null passes
 
 
 def n_chars_matches_text(table: pa.Table) -> pa.Array:
@@ -200,7 +245,7 @@ ISO_IS_CALENDAR_DATE = Helper(
     "_iso_is_calendar_date",
     "iso parses as a real date, month, year or FY year.",
     ("iso",),
-    lambda t, ts: _bools([is_calendar_date(v) for v in _column(t, "iso")]),
+    lambda t, ts: calendar_dates(t),
 )
 
 CLAIM_ID_KNOWN = Helper(
