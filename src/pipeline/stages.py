@@ -551,11 +551,17 @@ def group_claims(batch_dirs: Sequence[Path]) -> ClaimGroups:
 def write_deduplicated(
     batch_dirs: Sequence[Path], staged: Path
 ) -> tuple[dict[str, dict[str, Any]], DuplicateMarks]:
-    """``find_duplicates``, then ``assembly.write_document_tables`` with its decisions;
-    returns the files' descriptions and the decisions (picklable, for ``call_alone``)."""
+    """The entities' document counts, ``find_duplicates``, then
+    ``assembly.write_document_tables`` with both; returns the files' descriptions and the
+    decisions (picklable, for ``call_alone``). The counts come first, on a heap dedup has
+    not yet grown: at 100,000 documents, measured alone, this process peaked at 1.53 GB
+    so and at 1.60 GB with the counts after dedup (1.36 GB without the entities)."""
+    n_documents = assembly.entity_counts(batch_dirs)
+    return_freed_memory()
     duplicates = find_duplicates(batch_dirs)
     with _gc_paused():
-        return assembly.write_document_tables(batch_dirs, staged, duplicates), duplicates
+        described = assembly.write_document_tables(batch_dirs, staged, duplicates, n_documents)
+    return described, duplicates
 
 
 def write_claimed(
