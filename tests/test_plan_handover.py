@@ -25,7 +25,7 @@ def settings(tmp_path: Path) -> Settings:
 def test_a_handed_over_plan_is_taken_over_as_it_was(settings: Settings) -> None:
     plan = make_plan(settings)
     path = hand_over(plan)
-    assert path.parent == plan.output_dir / ".work"
+    assert path.parent == plan.work_dir
     assert taken_over(str(path), settings) == plan
 
 

@@ -49,7 +49,7 @@ def hand_over(plan: RunPlan) -> Path:
     """Keep ``plan`` in the work folder for the flow about to run (``taken_over``): the
     flow need not scan the inputs again (4 to 5 s at 100,000 inputs). A file rather than
     a flow parameter: Prefect records its parameters, and 100,000 input records with them."""
-    path = plan.output_dir / ".work" / HANDED_OVER
+    path = plan.work_dir / HANDED_OVER
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL))
