@@ -15,7 +15,6 @@ from pipeline import claims
 from pipeline.claims import (
     SIMILARITY_THRESHOLD,
     Fact,
-    LeaderIndex,
     Load,
     build_claims,
     claim_groups,
@@ -380,29 +379,9 @@ def _random_date_facts(
     return facts
 
 
-# 1: every leader indexed by its terms; 7: the first seven held, then indexed; the
-# default: all held (every leader a candidate)
-@pytest.mark.parametrize("index_from", [1, 7, claims._INDEX_FROM])
-def test_prefix_filtering_finds_every_leader_a_full_comparison_finds(index_from: int) -> None:
-    rng = random.Random(3)
-    for _ in range(20):
-        facts = _random_date_facts(rng, 40)
-        idf = idf_weights(facts)
-        found = contexts(facts)
-        index = LeaderIndex(idf, index_from)
-        leaders, probes = found[:20], found[20:]
-        for n, leader in enumerate(leaders):
-            index.add(n, leader.terms)
-        for probe in probes:
-            reaching = {
-                n
-                for n, leader in enumerate(leaders)
-                if similarity(probe.terms, leader.terms, idf) >= SIMILARITY_THRESHOLD
-            }
-            assert reaching <= index.candidates(probe.terms)
-
-
-@pytest.mark.parametrize("index_from", [1, 3, claims._INDEX_FROM])
+# 1: every leader indexed by its terms; 3 and 7: the first ones held (all candidates), then
+# indexed; the default: mostly held
+@pytest.mark.parametrize("index_from", [1, 3, 7, claims._INDEX_FROM])
 def test_indexed_grouping_equals_comparing_with_every_leader(index_from: int) -> None:
     """The leader indexes (prefix terms; dates by compatible value) only skip leaders a
     context could not join, however many leaders they hold before indexing them."""
@@ -411,23 +390,10 @@ def test_indexed_grouping_equals_comparing_with_every_leader(index_from: int) ->
     for _ in range(30):
         facts = _random_date_facts(rng, 60, values)
         idf = idf_weights(facts)
-        grouping = claims._Grouping(idf, index_from)
-        for context in contexts(facts):
-            grouping.add(context, [f.doc_id for f in facts])
-        assert grouping.members == plain_groups(facts, idf)
+        grouped = claims._group(contexts(facts), [f.doc_id for f in facts], idf, index_from)
+        assert grouped == plain_groups(facts, idf)
         if index_from == claims._INDEX_FROM:
-            assert group_facts(facts, idf) == grouping.members
-
-
-def test_an_index_holds_its_first_leaders_then_indexes_them_by_term() -> None:
-    idf = {"navy": 1.0, "lima": 1.0, "grant": 1.0}
-    index = LeaderIndex(idf, index_from=3)
-    index.add(0, frozenset({"navy"}))
-    index.add(1, frozenset({"lima"}))
-    assert index.candidates(frozenset({"grant"})) == {0, 1}  # held: all are candidates
-    index.add(2, frozenset({"grant"}))
-    assert index.candidates(frozenset({"grant"})) == {2}  # indexed: by shared terms
-    assert index.candidates(frozenset({"navy", "lima"})) == {0, 1}
+            assert group_facts(facts, idf) == grouped
 
 
 def test_groups_hold_one_fact_per_document_and_only_linkable_facts() -> None:

@@ -10,11 +10,12 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import claims
+from pipeline import claims, leaders
 from pipeline.claims import (
     SIMILARITY_THRESHOLD,
     Fact,
@@ -89,8 +90,34 @@ def test_weights_are_the_exact_sums_bit_for_bit(
 def test_prefixes_are_the_plain_loop(terms: frozenset[str], idf: dict[str, float]) -> None:
     expected = _plain_prefix(terms, idf)
     assert prefix_terms(terms, idf) == expected
-    grouping = claims._Grouping(idf)  # sorted by rank, the rests in C
-    assert grouping.prefix(terms, claims._weight(terms, idf)) == expected
+    # the compiled grouping's: terms by number (rarest first), the same subtractions
+    ranks = claims._rarity_ranks({t: idf.get(t, 1.0) for t in [*idf, *terms]})
+    ordered = sorted(terms, key=ranks.__getitem__)
+    weights = np.array([idf.get(t, 1.0) for t in ordered], np.float64)
+    total = leaders.fsum(weights, len(weights), np.empty(len(weights) + 1))
+    assert ordered[: leaders.prefix_length(weights, total, SIMILARITY_THRESHOLD)] == expected
+
+
+# finite floats over many magnitudes, with cancellations and ties: where a plain sum errs
+_FLOATS = st.lists(
+    st.one_of(
+        st.floats(-1e16, 1e16, allow_nan=False, allow_infinity=False),
+        st.sampled_from([1e-16, 1.0, 1e16, -1e16, 0.1, 0.2, 0.3, -0.0, 2.0**-1074]),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_FLOATS, st.randoms(use_true_random=False))
+def test_the_compiled_fsum_is_math_fsum_bit_for_bit(
+    values: list[float], rng: random.Random
+) -> None:
+    got = leaders.fsum(np.array(values, np.float64), len(values), np.empty(len(values) + 1))
+    assert got.hex() == math.fsum(values).hex()
+    shuffled = rng.sample(values, len(values))
+    again = leaders.fsum(np.array(shuffled, np.float64), len(values), np.empty(len(values) + 1))
+    assert again.hex() == got.hex()
 
 
 def _fact(kind: str, n: int, doc: str, sentence: str, quote: str, value: str) -> Fact:

@@ -24,13 +24,12 @@ releases as long as the claim's representative (see ``_representative``) stays t
 from __future__ import annotations
 
 import math
-import operator
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from itertools import accumulate, chain, compress, count, repeat
+from itertools import chain, repeat
 from typing import TypeVar
 
 import numpy as np
@@ -485,17 +484,6 @@ def prefix_terms(terms: frozenset[str], idf: Mapping[str, float]) -> list[str]:
     return prefix
 
 
-def _prefix_of(ordered: Sequence[str], total: float, idf: Mapping[str, float]) -> list[str]:
-    """``prefix_terms`` given the terms rarest first and their weight."""
-    # prefix_terms' loop (stop before a term when rest < limit, else take it and subtract
-    # its weight from rest) in C: the rests by the same subtractions in the same order,
-    # and the number of terms taken is the index of the first rest below the limit.
-    limit = SIMILARITY_THRESHOLD * total - 1e-9
-    rests = accumulate(map(idf.get, ordered, _ONES), operator.sub, initial=total)
-    taken = next(compress(count(), map(limit.__gt__, rests)), len(ordered))
-    return list(ordered[:taken])
-
-
 def _rarity_ranks(idf: Mapping[str, float]) -> dict[str, int]:
     """Each term's place in ``prefix_terms``' order, so a set sorts by a dict lookup in C."""
     return {t: n for n, t in enumerate(sorted(idf, key=lambda t: (-idf.get(t, 1.0), t)))}
@@ -533,96 +521,10 @@ def _contexts(keys: Iterable[tuple[str, str, str, frozenset[str] | Terms]]) -> l
     return [Context(k, b, v, t, tuple(m)) for (k, b, v, t), m in by_key.items()]
 
 
-def _file_under(index: dict[str, list[int]], keys: Iterable[str], leader: int) -> None:
-    """Append ``leader`` to the list of each key (setdefault would build a list per key)."""
-    for key in keys:
-        found = index.get(key)
-        if found is None:
-            index[key] = [leader]
-        else:
-            found.append(leader)
-
-
-# Leaders an index holds before it indexes them by term: below it every leader is a
-# candidate. Most buckets (an amount, a count of a unit) have a few leaders, and their
-# term lists of one leader each were half of grouping's memory (at 100,000 documents the
-# process held 1,493 MB after grouping, now 1,254 MB; the same claims, no slower).
+# Leaders an index key holds before its leaders are indexed by term: below it every leader
+# is a candidate. Most buckets (an amount, a count of a unit) have a few leaders, and
+# term lists of one leader each cost more than scoring them all.
 _INDEX_FROM = 32
-
-
-class LeaderIndex:
-    """The leaders of the claims of one bucket, found by shared terms (prefix filtering).
-
-    A leader is indexed by all its terms and by its prefix (``prefix_terms``); a context
-    is looked up by its prefix in the first and by all its terms in the second. Whichever
-    of a pair is the lighter, a pair reaching the threshold shares a term of the lighter
-    one's prefix, so every such leader is found, while lists stay short: prefixes hold the
-    rarest terms, and where many contexts are alike they join a few leaders.
-
-    Until it holds ``index_from`` leaders, the index returns them all (callers score
-    every candidate, so only time and memory change, never a claim).
-    """
-
-    def __init__(self, idf: Mapping[str, float], index_from: int = _INDEX_FROM) -> None:
-        self._idf = idf
-        self._index_from = index_from
-        # leaders not yet indexed, with their terms and prefixes (None once indexed)
-        self._held: list[tuple[int, Collection[str], Iterable[str]]] | None = []
-        self._held_leaders: list[int] = []  # the same leaders: collect adds them in C
-        self._by_term: dict[str, list[int]] = {}
-        self._by_prefix: dict[str, list[int]] = {}
-        self._empty: list[int] = []  # leaders without terms: only an empty set matches
-        self._prefixes: dict[frozenset[str], list[str]] = {}  # a probe's, reused on add
-
-    def _prefix(self, terms: frozenset[str]) -> list[str]:
-        found = self._prefixes.get(terms)
-        if found is None:
-            found = self._prefixes[terms] = prefix_terms(terms, self._idf)
-        return found
-
-    def add(self, leader: int, terms: frozenset[str]) -> None:
-        self.file(leader, terms, self._prefix(terms))
-
-    def file(self, leader: int, terms: Collection[str], prefix: Iterable[str]) -> None:
-        """``add`` given the terms' prefix."""
-        held = self._held
-        if held is None:
-            self._index(leader, terms, prefix)
-            return
-        held.append((leader, terms, prefix))
-        self._held_leaders.append(leader)
-        if len(held) >= self._index_from:
-            self._held, self._held_leaders = None, []
-            for args in held:
-                self._index(*args)
-
-    def _index(self, leader: int, terms: Collection[str], prefix: Iterable[str]) -> None:
-        if not terms:
-            self._empty.append(leader)
-        _file_under(self._by_term, terms, leader)
-        _file_under(self._by_prefix, prefix, leader)
-
-    def candidates(self, terms: frozenset[str]) -> set[int]:
-        found: set[int] = set()
-        self.collect(found, terms, self._prefix(terms))
-        return found
-
-    def collect(self, found: set[int], terms: Collection[str], prefix: Iterable[str]) -> None:
-        """``candidates`` given the terms' prefix, added to ``found``."""
-        if self._held is not None:
-            found.update(self._held_leaders)
-            return
-        if not terms:
-            found.update(self._empty)
-            return
-        # all lists in one call, looked up by map: no Python step per term
-        found.update(
-            *map(self._by_term.get, prefix, _NO_LEADERS),
-            *map(self._by_prefix.get, terms, _NO_LEADERS),
-        )
-
-
-_NO_LEADERS: Iterator[list[int]] = repeat([])  # never mutated: a missing key's list
 
 
 def _index_keys(context: Context) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -643,114 +545,6 @@ def _index_keys(context: Context) -> tuple[list[tuple[str, str]], list[tuple[str
     return filed, [("=", value), *(("=", c) for c in containing), ("<", value)]
 
 
-class _Grouping:
-    """``group_facts``' state: claims so far, their leaders and the leader indexes."""
-
-    def __init__(self, idf: Mapping[str, float], index_from: int = _INDEX_FROM) -> None:
-        self.idf = idf
-        self.index_from = index_from  # of every LeaderIndex
-        # per claim number: its leader context's terms, value and terms' weight
-        self.leader_terms: list[frozenset[str]] = []
-        self.leader_values: list[str] = []
-        self.leader_weights: list[float] = []
-        self.members: list[list[int]] = []
-        self.docs: list[set[str]] = []
-        self.indexes: dict[tuple[str, str], LeaderIndex] = {}
-        self.ranks = _rarity_ranks(idf)
-        self._prefixes: dict[frozenset[str] | Terms, list[str]] = {}
-
-    def prefix(self, terms: frozenset[str] | Terms, weight: float) -> list[str]:
-        """``prefix_terms(terms, idf)`` given the terms' weight, memoised."""
-        found = self._prefixes.get(terms)
-        if found is None:
-            try:  # by rank: a lookup in C per term rather than a tuple key
-                ordered = sorted(terms, key=self.ranks.__getitem__)
-            except KeyError:  # a term the idf lacks (callers' own idf): the plain sort
-                ordered = sorted(terms, key=lambda t: (-self.idf.get(t, 1.0), t))
-            found = self._prefixes[terms] = _prefix_of(ordered, weight, self.idf)
-        return found
-
-    def best_leaders(
-        self, context: Context, weight: float, looked_up: Sequence[tuple[str, str]]
-    ) -> list[int]:
-        """Claims (by number) whose leader the context may join, most similar first."""
-        terms = context.terms
-        found: set[int] = set()
-        prefix = None
-        for key in looked_up:
-            index = self.indexes.get(key)
-            if index is not None:
-                if prefix is None:
-                    prefix = self.prefix(terms, weight)
-                index.collect(found, terms, prefix)
-        if not found:
-            return []
-        probe = frozenset(terms)  # for the intersections (a frozenset stays itself)
-        dates, value = context.kind == "dates", context.value
-        get = self.idf.get
-        leader_terms, leader_values = self.leader_terms, self.leader_values
-        leader_weights = self.leader_weights
-        scored = []
-        for claim in found:
-            if dates:
-                other = leader_values[claim]
-                if other != value and not values_compatible("dates", value, other):
-                    continue
-            # _overlap inlined (a call per candidate is much of its cost); same sum as _weight
-            smaller = leader_weights[claim]
-            if not smaller < weight:  # min(weight, leader's weight)
-                smaller = weight
-            if smaller == 0:
-                score = 1.0 if probe == leader_terms[claim] else 0.0
-            else:
-                score = math.fsum(map(get, probe & leader_terms[claim], _ONES)) / smaller
-            if score >= SIMILARITY_THRESHOLD:
-                scored.append((-score, claim))
-        scored.sort()
-        return [claim for _score, claim in scored]
-
-    def add(self, context: Context, doc_ids: Sequence[str]) -> None:
-        """Put the context's facts into claims (see ``group_facts``)."""
-        terms = context.terms
-        weight = _weight(terms, self.idf)
-        filed_under, looked_up = _index_keys(context)
-        matches = self.best_leaders(context, weight, looked_up)
-        own: list[int] = []  # claims this context leads (for a document repeating it)
-        docs, members = self.docs, self.members
-        for i in context.members:
-            doc = doc_ids[i]
-            for claim in matches:
-                if doc not in docs[claim]:
-                    break
-            else:
-                for claim in own:
-                    if doc not in docs[claim]:
-                        break
-                else:
-                    claim = self._new_claim(context, weight, filed_under)
-                    own.append(claim)
-            members[claim].append(i)
-            docs[claim].add(doc)
-
-    def _new_claim(
-        self, context: Context, weight: float, filed_under: Sequence[tuple[str, str]]
-    ) -> int:
-        """A claim led by the context, filed in its indexes."""
-        claim = len(self.members)
-        self.leader_terms.append(frozenset(context.terms))
-        self.leader_values.append(context.value)
-        self.leader_weights.append(weight)
-        self.members.append([])
-        self.docs.append(set())
-        prefix = self.prefix(context.terms, weight)
-        for key in filed_under:
-            index = self.indexes.get(key)
-            if index is None:
-                index = self.indexes[key] = LeaderIndex(self.idf, self.index_from)
-            index.file(claim, context.terms, prefix)
-        return claim
-
-
 def group_facts(facts: Sequence[Fact], idf: Mapping[str, float]) -> list[list[int]]:
     """Indices of facts per claim, never two facts of one document in a claim.
 
@@ -764,13 +558,107 @@ def group_facts(facts: Sequence[Fact], idf: Mapping[str, float]) -> list[list[in
 
 
 def _group(
-    found: Iterable[Context], doc_ids: Sequence[str], idf: Mapping[str, float]
+    found: Iterable[Context],
+    doc_ids: Sequence[str],
+    idf: Mapping[str, float],
+    index_from: int = _INDEX_FROM,
 ) -> list[list[int]]:
-    """``group_facts`` given the facts' contexts and documents."""
-    grouping = _Grouping(idf)
+    """``group_facts`` given the facts' contexts and documents (``leaders.group_contexts``
+    over the contexts as arrays). ``index_from``: see ``leaders``; claims do not depend on it."""
+    from pipeline.leaders import group_contexts  # numba's import: only grouping needs it
+
+    found = list(found)
+    ranks, weights = _term_numbers(idf, found)
+    term_counts = np.fromiter((len(c.terms) for c in found), np.int64, len(found))
+    terms = np.fromiter(
+        map(ranks.__getitem__, chain.from_iterable(c.terms for c in found)),
+        np.int64,
+        int(term_counts.sum()),
+    )
+    member_counts = np.fromiter((len(c.members) for c in found), np.int64, len(found))
+    members = np.fromiter(
+        chain.from_iterable(c.members for c in found), np.int64, int(member_counts.sum())
+    )
+    documents: dict[str, int] = {}
+    docs = np.fromiter((documents.setdefault(d, len(documents)) for d in doc_ids), np.int64)
+    (filed_ptr, filed), (looked_ptr, looked), n_keys = _key_numbers(found)
+    claim_of = group_contexts(
+        _offsets(term_counts),
+        terms,
+        weights,
+        _offsets(member_counts),
+        members,
+        docs,
+        filed_ptr,
+        filed,
+        looked_ptr,
+        looked,
+        n_keys,
+        SIMILARITY_THRESHOLD,
+        index_from,
+    )
+    return _members_by_claim(members, claim_of)
+
+
+def _term_numbers(
+    idf: Mapping[str, float], found: Sequence[Context]
+) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
+    """Each term's number, rarest first (``_rarity_ranks``), and the weights by number.
+    A term the idf lacks (callers' own idf) weighs 1.0, as ``_weight`` has it."""
+    weights = dict(idf)
+    missing = set(chain.from_iterable(c.terms for c in found)).difference(weights)
+    weights.update(dict.fromkeys(missing, 1.0))
+    ranks = _rarity_ranks(weights)
+    by_rank = np.empty(len(ranks), np.float64)
+    for term, rank in ranks.items():
+        by_rank[rank] = weights[term]
+    return ranks, by_rank
+
+
+def _key_numbers(found: Sequence[Context]) -> tuple[_Csr, _Csr, int]:
+    """The index keys each context files under and looks in (``_index_keys``), numbered:
+    (offsets, keys) twice, and how many keys."""
+    numbers: dict[tuple[str, str], int] = {}
+    by_value: dict[tuple[str, str, str], tuple[list[int], list[int]]] = {}
+    filed: list[list[int]] = []
+    looked: list[list[int]] = []
     for context in found:
-        grouping.add(context, doc_ids)
-    return grouping.members
+        value = (context.kind, context.bucket, context.value)
+        keys = by_value.get(value)
+        if keys is None:
+            filed_under, looked_up = _index_keys(context)
+            keys = by_value[value] = (
+                [numbers.setdefault(k, len(numbers)) for k in filed_under],
+                [numbers.setdefault(k, len(numbers)) for k in looked_up],
+            )
+        filed.append(keys[0])
+        looked.append(keys[1])
+    return _csr(filed), _csr(looked), len(numbers)
+
+
+_Csr = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]  # offsets, values
+
+
+def _csr(rows: Sequence[Sequence[int]]) -> _Csr:
+    counts = np.fromiter(map(len, rows), np.int64, len(rows))
+    values = np.fromiter(chain.from_iterable(rows), np.int64, int(counts.sum()))
+    return _offsets(counts), values
+
+
+def _offsets(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    return np.concatenate([np.zeros(1, np.int64), np.cumsum(counts, dtype=np.int64)])
+
+
+def _members_by_claim(
+    members: npt.NDArray[np.int64], claim_of: npt.NDArray[np.int64]
+) -> list[list[int]]:
+    """The facts of each claim, by claim number, in the order they joined it."""
+    if len(members) == 0:
+        return []
+    order = np.argsort(claim_of, kind="stable")
+    facts: list[int] = members[order].tolist()
+    ends = np.cumsum(np.bincount(claim_of)).tolist()
+    return [facts[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def _representative(facts: _Facts, group: Sequence[int]) -> int:
