@@ -21,6 +21,8 @@ from pipeline import assembly, workers
 from pipeline.bench_run import write_corpus
 from pipeline.build import BATCH_TABLES
 from pipeline.claims import build_claims
+from pipeline.dedup.features import SHINGLES
+from pipeline.dedup.minhash import MinHashParams, shingle_set
 from pipeline.dedup.near import DocumentTexts, mark_duplicates
 from pipeline.dedup.synthetic import corpus_from
 from pipeline.plan import make_plan
@@ -112,6 +114,35 @@ def test_batch_texts_are_the_in_memory_texts(batch_dirs: list[Path]) -> None:
     assert [from_files[i] for i in range(len(ids))] == [in_memory[i] for i in range(len(ids))]
     some = list(range(len(ids) - 1, 0, -3))
     assert dict(from_files.read(some)) == {i: in_memory[i] for i in some}
+
+
+def test_kept_shingle_sets_are_those_of_the_texts(batch_dirs: list[Path]) -> None:
+    documents = [pq.read_table(d / "documents.parquet", columns=["doc_id"]) for d in batch_dirs]
+    ids = pa.concat_tables(documents).column("doc_id").to_pylist()
+    counts = [t.num_rows for t in documents]
+    texts = assembly.BatchTexts(batch_dirs, counts, ids)
+    some = list(range(len(ids) - 1, 0, -2))
+    kept = dict(assembly.BatchShingles(batch_dirs, counts, ids).read(some))
+    assert sorted(kept) == sorted(some)
+    for i, text in texts.read(some):
+        assert kept[i].tolist() == shingle_set(text, MinHashParams().shingle).tolist()
+
+
+def test_dedup_shingles_texts_where_a_batch_kept_no_sets(
+    batch_dirs: list[Path], tmp_path: Path
+) -> None:
+    """A batch of an older layout (features without shingle sets) is read by its texts:
+    the same duplicates."""
+    older = []
+    for n, batch in enumerate(batch_dirs):
+        copy = shutil.copytree(batch, tmp_path / f"b{n}")
+        if n % 2 == 0:
+            path = copy / assembly.FEATURES_FILE
+            pq.write_table(pq.read_table(path).drop_columns([SHINGLES]), path)
+        older.append(copy)
+    marks = assembly.find_duplicates(older)
+    assert marks.duplicates.num_rows > 0
+    assert marks.duplicates.equals(assembly.find_duplicates(batch_dirs).duplicates)
 
 
 def test_an_isolated_assembly_stages_the_same_files(batch_dirs: list[Path], tmp_path: Path) -> None:

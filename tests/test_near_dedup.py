@@ -254,3 +254,30 @@ def test_shingle_sets_read_each_text_once_and_keep_no_text() -> None:
     for i, text in enumerate(texts):
         assert np.array_equal(sets[i], shingle_set(text, 3))
     assert fetched == [0, 2, 1, 3]  # 3 fetched on demand, the others never again
+
+
+def test_shingle_sets_take_kept_sets_first_and_read_only_the_other_texts() -> None:
+    from pipeline.dedup.minhash import ShingleSets, shingle_set
+
+    texts = ["the embassy announced a grant", "the embassy announced a loan", "", "x y z w v"]
+    kept = {0: shingle_set(texts[0], 3), 3: shingle_set(texts[3], 3)}
+    read_texts: list[int] = []
+
+    def read(indexes: Sequence[int]) -> list[tuple[int, str]]:
+        read_texts.extend(indexes)
+        return [(i, texts[i]) for i in indexes]
+
+    def text_of(i: int) -> str:
+        read_texts.append(i)
+        return texts[i]
+
+    def kept_sets(indexes: Sequence[int]) -> list[tuple[int, np.ndarray]]:
+        return [(i, kept[i]) for i in indexes if i in kept]
+
+    sets = ShingleSets(text_of, 3, read=read, kept=kept_sets)
+    sets.prefetch([0, 1, 2])
+    assert read_texts == [1, 2]
+    assert sets[0] is kept[0] and sets[3] is kept[3]  # 3 on demand, from the kept ones
+    assert read_texts == [1, 2]
+    for i, text in enumerate(texts):
+        assert np.array_equal(sets[i], shingle_set(text, 3))

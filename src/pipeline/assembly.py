@@ -36,7 +36,8 @@ from pipeline.claims import (
     entity_document_counts,
     fact_terms,
 )
-from pipeline.dedup.features import dedup_features
+from pipeline.dedup.features import FEATURE_COLUMNS, SHINGLES, dedup_features
+from pipeline.dedup.minhash import U64
 from pipeline.dedup.near import (
     DOCUMENT_COLUMNS,
     PASSAGE_COLUMNS,
@@ -128,8 +129,10 @@ def find_duplicates(batch_dirs: Sequence[Path]) -> DuplicateMarks:
     )
     features = _concat([_features(d) for d in batch_dirs], pa.table({}))
     ids = documents.column("doc_id").to_pylist()
-    texts = BatchTexts(batch_dirs, [part.num_rows for part in parts], ids)
-    return duplicate_marks(documents, passages, texts, features)
+    counts = [part.num_rows for part in parts]
+    texts = BatchTexts(batch_dirs, counts, ids)
+    kept = BatchShingles(batch_dirs, counts, ids)
+    return duplicate_marks(documents, passages, texts, features, kept=kept.read)
 
 
 def _columns(batch_dirs: Iterable[Path], name: str, columns: Sequence[str]) -> Iterator[pa.Table]:
@@ -150,11 +153,13 @@ def _passage_read(batch: Path) -> pa.Table:
 
 
 def _features(batch: Path) -> pa.Table:
-    """A batch's dedup features: kept by the batch, or computed again (older layouts)."""
+    """A batch's dedup features but the shingle sets (``BatchShingles`` reads those of the
+    candidates only): kept by the batch, or computed again (older layouts)."""
     path = batch / FEATURES_FILE
     if path.is_file():
-        return pq.read_table(path)
-    return dedup_features(read_batch(batch, "documents"), read_batch(batch, "passages"))
+        return pq.read_table(path, columns=list(FEATURE_COLUMNS[:-1]))
+    features = dedup_features(read_batch(batch, "documents"), read_batch(batch, "passages"))
+    return features.select(list(FEATURE_COLUMNS[:-1]))
 
 
 def _terms(batch: Path) -> pa.Table:
@@ -165,10 +170,8 @@ def _terms(batch: Path) -> pa.Table:
     return fact_terms({kind: read_batch(batch, kind) for kind in CLAIM_KINDS})
 
 
-class BatchTexts:
-    """Each document's passage texts joined in order (as ``dedup.near.DocumentTexts``),
-    read from the batch files: ``read`` reads the wanted texts of each batch in one go.
-    Nothing is kept: dedup keeps the shingle sets it makes of them instead."""
+class _ByBatch:
+    """Documents by index (in batch order) found in their batch folders."""
 
     def __init__(
         self, batch_dirs: Sequence[Path], doc_counts: Sequence[int], doc_ids: Sequence[str]
@@ -177,16 +180,53 @@ class BatchTexts:
         self._batch_of = np.repeat(np.arange(len(self._dirs)), np.asarray(doc_counts, np.int64))
         self._ids = doc_ids
 
-    def __getitem__(self, index: int) -> str:
-        return next(iter(self.read([index])))[1]
-
-    def read(self, indexes: Sequence[int]) -> Iterator[tuple[int, str]]:
+    def _by_batch(self, indexes: Sequence[int]) -> Iterator[tuple[Path, list[int], set[str]]]:
+        """Each batch folder holding some of ``indexes``, with those and their doc_ids."""
         wanted: dict[int, list[int]] = defaultdict(list)
         for index in indexes:
             wanted[int(self._batch_of[index])].append(index)
         for batch, members in sorted(wanted.items()):
-            texts = _joined_texts(self._dirs[batch], {self._ids[i] for i in members})
+            yield self._dirs[batch], members, {self._ids[i] for i in members}
+
+
+class BatchTexts(_ByBatch):
+    """Each document's passage texts joined in order (as ``dedup.near.DocumentTexts``),
+    read from the batch files: ``read`` reads the wanted texts of each batch in one go.
+    Nothing is kept: dedup keeps the shingle sets it makes of them instead."""
+
+    def __getitem__(self, index: int) -> str:
+        return next(iter(self.read([index])))[1]
+
+    def read(self, indexes: Sequence[int]) -> Iterator[tuple[int, str]]:
+        for batch, members, doc_ids in self._by_batch(indexes):
+            texts = _joined_texts(batch, doc_ids)
             yield from ((i, texts.get(self._ids[i], "")) for i in members)
+
+
+class BatchShingles(_ByBatch):
+    """The shingle sets the batches kept (``dedup.features``), read a batch at a time:
+    ``read`` gives those the batches have (none from an older layout without them: dedup
+    shingles those documents' texts)."""
+
+    def read(self, indexes: Sequence[int]) -> Iterator[tuple[int, U64]]:
+        for batch, members, doc_ids in self._by_batch(indexes):
+            sets = _kept_sets(batch, doc_ids)
+            yield from ((i, sets[self._ids[i]]) for i in members if self._ids[i] in sets)
+
+
+def _kept_sets(batch: Path, doc_ids: set[str]) -> dict[str, U64]:
+    """doc_id -> its kept shingle set, for those of ``doc_ids`` the batch has."""
+    path = batch / FEATURES_FILE
+    if not path.is_file() or SHINGLES not in pq.read_schema(path).names:
+        return {}
+    table = pq.read_table(path, columns=["doc_id", SHINGLES])
+    table = table.filter(pc.is_in(table.column("doc_id"), pa.array(sorted(doc_ids), pa.string())))
+    sets = table.column(SHINGLES).combine_chunks()
+    flat = sets.flatten().to_numpy()  # one copy: every set of the batch a view of it
+    ends = np.cumsum(pc.list_value_length(sets).to_numpy(zero_copy_only=False))
+    starts = ends - pc.list_value_length(sets).to_numpy(zero_copy_only=False)
+    ids = table.column("doc_id").to_pylist()
+    return {d: flat[a:b] for d, a, b in zip(ids, starts.tolist(), ends.tolist(), strict=True)}
 
 
 def _joined_texts(batch: Path, doc_ids: set[str]) -> dict[str, str]:

@@ -15,8 +15,8 @@ from pipeline.clean.boilerplate import line_key, normal_key, normal_words
 from pipeline.clean.passages import normalised_hash
 from pipeline.clean.sentences import sentence_bounds
 from pipeline.dedup import exact
-from pipeline.dedup.features import dedup_features
-from pipeline.dedup.minhash import MinHashParams, permutations, shingle_hashes
+from pipeline.dedup.features import SHINGLES, dedup_features
+from pipeline.dedup.minhash import MinHashParams, permutations, shingle_hashes, shingle_set
 
 # Characters that stress the rules: spaces of every kind, line breaks, markers, case
 # folding that changes length (ß, İ), non-ASCII letters and digits, controls, underscores.
@@ -138,3 +138,5 @@ def test_dedup_features_are_the_exact_keys_and_signatures(texts: list[str]) -> N
             expected[row] = lowest.astype(np.uint32)
     flat = features.column("signature").combine_chunks().flatten().to_numpy()
     assert (flat.reshape(-1, params.perms) == expected).all()
+    kept = features.column(SHINGLES).to_pylist()
+    assert kept == [shingle_set(t, params.shingle).tolist() for t in joined]

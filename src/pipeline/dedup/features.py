@@ -1,8 +1,10 @@
 """What dedup needs of each document, computed per batch where the document is read.
 
-A document's exact-duplicate key and MinHash signature depend on its own passages only,
-so the batch workers compute them (in parallel, and kept with the batch so a rerun does
-not recompute them for unchanged documents); assembly then only bands the signatures.
+A document's exact-duplicate key, MinHash signature and shingle set depend on its own
+passages only, so the batch workers compute them (in parallel, and kept with the batch so
+a rerun does not recompute them for unchanged documents); assembly then only bands the
+signatures and compares the candidates' kept shingle sets (at 100,000 documents, making
+the 80,000 candidates' sets again took dedup about 45 s of its 75).
 """
 
 from __future__ import annotations
@@ -13,17 +15,22 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.clean.boilerplate import normal_words
-from pipeline.dedup.minhash import U32, MinHashParams, word_signatures
+from pipeline.dedup.minhash import U32, MinHashParams, hash_signatures, word_shingle_hashes
+
+SHINGLES = "shingles"  # a document's sorted distinct shingle hashes (``shingle_set``)
+FEATURE_COLUMNS = ("doc_id", "exact_key", "signature", SHINGLES)
 
 
 def dedup_features(
     documents: pa.Table, passages: pa.Table, params: MinHashParams | None = None
 ) -> pa.Table:
-    """doc_id, exact-duplicate key and MinHash signature of every document of a batch.
+    """doc_id, exact-duplicate key, MinHash signature and shingle set of every document
+    of a batch (``FEATURE_COLUMNS``).
 
-    The same keys as ``exact.document_keys`` and signatures as ``minhash.signatures`` over
-    ``exact.document_texts``, with each document's text split into words once for both
-    (and without the round trip through pandas).
+    The same keys as ``exact.document_keys``, signatures as ``minhash.signatures`` and sets
+    as ``minhash.shingle_set`` over ``exact.document_texts``, with each document's text
+    split into words and shingled once for all three (and without the round trip through
+    pandas).
     """
     params = params or MinHashParams()
     doc_ids = documents.column("doc_id").to_pylist()
@@ -38,13 +45,19 @@ def dedup_features(
             doc_ids, tokens, documents.column("content_sha256").to_pylist(), strict=True
         )
     ]
-    sigs = word_signatures(tokens, params)
+    hashes = [word_shingle_hashes(t, params.shingle) for t in tokens]
+    sigs = hash_signatures(hashes, params)
+    sets = [np.unique(h) for h in hashes]
     return pa.table(
         {
             "doc_id": pa.array(doc_ids, pa.string()),
             "exact_key": pa.array(keys, pa.string()),
             "signature": pa.FixedSizeListArray.from_arrays(
                 pa.array(sigs.reshape(-1), pa.uint32()), params.perms
+            ),
+            SHINGLES: pa.ListArray.from_arrays(
+                pa.array(np.cumsum([0, *map(len, sets)]), pa.int32()),
+                pa.array(np.concatenate([np.empty(0, np.uint64), *sets]), pa.uint64()),
             ),
         }
     )

@@ -177,13 +177,17 @@ def signatures(texts: Sequence[str], params: MinHashParams) -> U32:
 
 def word_signatures(token_lists: Sequence[Sequence[str]], params: MinHashParams) -> U32:
     """``signatures`` of texts already split by ``words``."""
+    return hash_signatures([word_shingle_hashes(t, params.shingle) for t in token_lists], params)
+
+
+def hash_signatures(shingle_lists: Sequence[U64], params: MinHashParams) -> U32:
+    """``signatures`` of texts given their ``shingle_hashes``."""
     a, b = permutations(params)
-    out = np.full((len(token_lists), params.perms), _EMPTY, dtype=np.uint32)
+    out = np.full((len(shingle_lists), params.perms), _EMPTY, dtype=np.uint32)
     batch: list[U64] = []
     rows: list[int] = []
     size = 0
-    for row, tokens in enumerate(token_lists):
-        hashes = word_shingle_hashes(tokens, params.shingle)
+    for row, hashes in enumerate(shingle_lists):
         if len(hashes) == 0:
             continue
         batch.append(hashes)
@@ -260,7 +264,9 @@ class ShingleSets:
     (a set is about the size of its text, and the texts are needed for nothing else).
 
     ``read``, when given, reads many texts in one pass (texts kept in files): ``prefetch``
-    hands it every index whose set is not known yet.
+    hands it every index whose set is not known yet. ``kept``, when given, gives the sets
+    it has of many indexes (made where the texts were read, see ``dedup.features``):
+    only the texts of the others are read and shingled.
     """
 
     def __init__(
@@ -268,22 +274,30 @@ class ShingleSets:
         text_of: Callable[[int], str],
         k: int,
         read: Callable[[Sequence[int]], Iterable[tuple[int, str]]] | None = None,
+        kept: Callable[[Sequence[int]], Iterable[tuple[int, U64]]] | None = None,
     ) -> None:
         self._text_of = text_of
         self._k = k
         self._read = read
+        self._kept = kept
         self._sets: dict[int, U64] = {}
 
     def __getitem__(self, index: int) -> U64:
         found = self._sets.get(index)
+        if found is None and self._kept is not None:
+            self._sets.update(self._kept([index]))
+            found = self._sets.get(index)
         if found is None:
             found = self._sets[index] = shingle_set(self._text_of(index), self._k)
         return found
 
     def prefetch(self, indexes: Iterable[int]) -> None:
+        missing = [i for i in indexes if i not in self._sets]
+        if self._kept is not None:
+            self._sets.update(self._kept(missing))
+            missing = [i for i in missing if i not in self._sets]
         if self._read is None:
             return
-        missing = [i for i in indexes if i not in self._sets]
         for index, text in self._read(missing):
             self._sets[index] = shingle_set(text, self._k)
 

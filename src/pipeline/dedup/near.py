@@ -16,7 +16,7 @@ deleted: duplicates keep their rows, and their facts stay in the fact tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Protocol
@@ -30,6 +30,7 @@ from pipeline.dedup import exact
 from pipeline.dedup.features import aligned, dedup_features
 from pipeline.dedup.minhash import (
     I64,
+    U64,
     MinHashParams,
     NearPairs,
     ShingleSets,
@@ -231,11 +232,14 @@ def duplicate_marks(
     texts: TextSource,
     features: pa.Table,
     params: MinHashParams | None = None,
+    *,
+    kept: Callable[[Sequence[int]], Iterable[tuple[int, U64]]] | None = None,
 ) -> DuplicateMarks:
     """``mark_duplicates``' decisions from the columns it reads.
 
     ``documents``: ``DOCUMENT_COLUMNS``; ``passages``: ``PASSAGE_COLUMNS`` (see
-    ``passage_keys``); ``texts``: the documents' texts in the order of ``documents``.
+    ``passage_keys``); ``texts``: the documents' texts in the order of ``documents``;
+    ``kept``: their shingle sets where already made (``ShingleSets``), by the same index.
     """
     params = params or MinHashParams()
     if documents.num_rows == 0:  # pandas cannot rank an empty frame of arrow strings
@@ -245,7 +249,7 @@ def duplicate_marks(
     rank = exact.canonical_order(docs)
     ids = docs["doc_id"].tolist()
     keys, sigs = aligned(features, ids, params.perms)
-    shingles = ShingleSets(texts.__getitem__, params.shingle, read=texts.read)
+    shingles = ShingleSets(texts.__getitem__, params.shingle, read=texts.read, kept=kept)
     near = near_pairs_from(sigs, texts.__getitem__, params, shingles)
     ranks = docs["doc_id"].map(rank).tolist()
     duplicates = find_duplicates(texts, keys, ranks, params, near, shingles)
