@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import chain, repeat
@@ -569,29 +569,27 @@ def _group(
 
     found = list(found)
     ranks, weights = _term_numbers(idf, found)
-    term_counts = np.fromiter((len(c.terms) for c in found), np.int64, len(found))
-    terms = np.fromiter(
-        map(ranks.__getitem__, chain.from_iterable(c.terms for c in found)),
-        np.int64,
-        int(term_counts.sum()),
-    )
+    terms, term_lo, term_hi = _term_runs([c.terms for c in found], ranks.__getitem__)
     member_counts = np.fromiter((len(c.members) for c in found), np.int64, len(found))
     members = np.fromiter(
         chain.from_iterable(c.members for c in found), np.int64, int(member_counts.sum())
     )
     documents: dict[str, int] = {}
     docs = np.fromiter((documents.setdefault(d, len(documents)) for d in doc_ids), np.int64)
-    (filed_ptr, filed), (looked_ptr, looked), n_keys = _key_numbers(found)
+    (filed, filed_lo, filed_hi), (looked, looked_lo, looked_hi), n_keys = _key_runs(found)
     claim_of = group_contexts(
-        _offsets(term_counts),
+        term_lo,
+        term_hi,
         terms,
         weights,
         _offsets(member_counts),
         members,
         docs,
-        filed_ptr,
+        filed_lo,
+        filed_hi,
         filed,
-        looked_ptr,
+        looked_lo,
+        looked_hi,
         looked,
         n_keys,
         SIMILARITY_THRESHOLD,
@@ -615,37 +613,61 @@ def _term_numbers(
     return ranks, by_rank
 
 
-def _key_numbers(found: Sequence[Context]) -> tuple[_Csr, _Csr, int]:
-    """The index keys each context files under and looks in (``_index_keys``), numbered:
-    (offsets, keys) twice, and how many keys."""
+Ints = npt.NDArray[np.int64]
+_Runs = tuple[Ints, Ints, Ints]  # values, and each row's run of them: from, to
+
+
+def _term_runs(term_sets: Sequence[Collection[str]], number: Callable[[str], int]) -> _Runs:
+    """The contexts' term numbers as runs of one array: a run per distinct term set
+    object (grouping shares one tuple among equal term lists), numbered once."""
+    block_of: dict[int, int] = {}  # by id(): the sets stay alive in term_sets meanwhile
+    blocks: list[Collection[str]] = []
+    row_blocks = []
+    for terms in term_sets:
+        at = block_of.get(id(terms))
+        if at is None:
+            at = block_of[id(terms)] = len(blocks)
+            blocks.append(terms)
+        row_blocks.append(at)
+    counts = np.fromiter(map(len, blocks), np.int64, len(blocks))
+    values = np.fromiter(map(number, chain.from_iterable(blocks)), np.int64, int(counts.sum()))
+    return _runs_of(values, counts, row_blocks)
+
+
+def _key_runs(found: Sequence[Context]) -> tuple[_Runs, _Runs, int]:
+    """The index keys each context files under and looks in (``_index_keys``), numbered,
+    as runs (one per distinct kind, bucket and value), and how many keys."""
     numbers: dict[tuple[str, str], int] = {}
-    by_value: dict[tuple[str, str, str], tuple[list[int], list[int]]] = {}
+    value_of: dict[tuple[str, str, str], int] = {}
     filed: list[list[int]] = []
     looked: list[list[int]] = []
+    row_blocks = []
     for context in found:
         value = (context.kind, context.bucket, context.value)
-        keys = by_value.get(value)
-        if keys is None:
+        at = value_of.get(value)
+        if at is None:
+            at = value_of[value] = len(filed)
             filed_under, looked_up = _index_keys(context)
-            keys = by_value[value] = (
-                [numbers.setdefault(k, len(numbers)) for k in filed_under],
-                [numbers.setdefault(k, len(numbers)) for k in looked_up],
-            )
-        filed.append(keys[0])
-        looked.append(keys[1])
-    return _csr(filed), _csr(looked), len(numbers)
+            filed.append([numbers.setdefault(k, len(numbers)) for k in filed_under])
+            looked.append([numbers.setdefault(k, len(numbers)) for k in looked_up])
+        row_blocks.append(at)
+    return _flat_runs(filed, row_blocks), _flat_runs(looked, row_blocks), len(numbers)
 
 
-_Csr = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]  # offsets, values
+def _flat_runs(blocks: Sequence[Sequence[int]], row_blocks: Sequence[int]) -> _Runs:
+    counts = np.fromiter(map(len, blocks), np.int64, len(blocks))
+    values = np.fromiter(chain.from_iterable(blocks), np.int64, int(counts.sum()))
+    return _runs_of(values, counts, row_blocks)
 
 
-def _csr(rows: Sequence[Sequence[int]]) -> _Csr:
-    counts = np.fromiter(map(len, rows), np.int64, len(rows))
-    values = np.fromiter(chain.from_iterable(rows), np.int64, int(counts.sum()))
-    return _offsets(counts), values
+def _runs_of(values: Ints, counts: Ints, row_blocks: Sequence[int]) -> _Runs:
+    """``values`` cut in blocks of ``counts``; each row's run is its block's."""
+    starts = _offsets(counts)
+    rows = np.asarray(row_blocks, np.int64)
+    return values, starts[rows], starts[rows + 1]
 
 
-def _offsets(counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def _offsets(counts: Ints) -> Ints:
     return np.concatenate([np.zeros(1, np.int64), np.cumsum(counts, dtype=np.int64)])
 
 

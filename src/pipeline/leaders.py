@@ -206,15 +206,18 @@ def _collect(
 
 @njit(cache=True)
 def group_contexts(
-    term_ptr: Ints,
+    term_lo: Ints,
+    term_hi: Ints,
     terms: Ints,
     idf: Floats,
     member_ptr: Ints,
     members: Ints,
     docs: Ints,
-    filed_ptr: Ints,
+    filed_lo: Ints,
+    filed_hi: Ints,
     filed: Ints,
-    looked_ptr: Ints,
+    looked_lo: Ints,
+    looked_hi: Ints,
     looked: Ints,
     n_keys: int,
     threshold: float,
@@ -222,25 +225,27 @@ def group_contexts(
 ) -> Ints:  # pragma: no cover - compiled
     """The claim number of each of ``members`` (contexts' facts, in context order).
 
-    Context ``c``: terms ``terms[term_ptr[c]:term_ptr[c + 1]]`` (term numbers: by rarity,
-    ``claims._rarity_ranks``), facts ``members[member_ptr[c]:...]`` of documents ``docs[fact]``, the
-    index keys it files a claim it leads under (``filed``) and looks for leaders in
-    (``looked``). Contexts are taken in order; see ``claims.group_facts``.
+    Context ``c``: terms ``terms[term_lo[c]:term_hi[c]]`` (term numbers: by rarity,
+    ``claims._rarity_ranks``; contexts with equal terms may share a run), facts
+    ``members[member_ptr[c]:member_ptr[c + 1]]`` of documents ``docs[fact]``, the index keys
+    it files a claim it leads under (``filed[filed_lo[c]:filed_hi[c]]``) and looks for
+    leaders in (``looked``, likewise). Contexts are taken in order; see
+    ``claims.group_facts``.
     """
-    n_contexts = len(term_ptr) - 1
+    n_contexts = len(term_lo)
     terms = terms.copy()
-    for c in range(n_contexts):  # rarest first
-        terms[term_ptr[c] : term_ptr[c + 1]] = np.sort(terms[term_ptr[c] : term_ptr[c + 1]])
+    for c in range(n_contexts):  # rarest first (a shared run is sorted again: no change)
+        terms[term_lo[c] : term_hi[c]] = np.sort(terms[term_lo[c] : term_hi[c]])
     slots = len(idf) + 1  # per key: a list per term, and one for leaders without terms
     widest = 1
     for c in range(n_contexts):
-        widest = max(widest, term_ptr[c + 1] - term_ptr[c])
+        widest = max(widest, term_hi[c] - term_lo[c])
     buffer = np.empty(widest, np.float64)
     partials = np.empty(widest + 1, np.float64)
     weight = np.empty(n_contexts, np.float64)
     prefix_end = np.empty(n_contexts, np.int64)
     for c in range(n_contexts):
-        t0, t1 = term_ptr[c], term_ptr[c + 1]
+        t0, t1 = term_lo[c], term_hi[c]
         for k in range(t1 - t0):
             buffer[k] = idf[terms[t0 + k]]
         weight[c] = fsum(buffer, t1 - t0, partials)
@@ -274,10 +279,10 @@ def group_contexts(
     own = np.empty(16, np.int64)
 
     for c in range(n_contexts):
-        t0, t1, p1 = term_ptr[c], term_ptr[c + 1], prefix_end[c]
+        t0, t1, p1 = term_lo[c], term_hi[c], prefix_end[c]
         w = weight[c]
         n_found = 0
-        for q in range(looked_ptr[c], looked_ptr[c + 1]):
+        for q in range(looked_lo[c], looked_hi[c]):
             key = looked[q]
             if held_count[key] == 0:
                 continue
@@ -307,9 +312,9 @@ def group_contexts(
             if not smaller < w:
                 smaller = w
             if smaller == 0:
-                score = 1.0 if _same_terms(terms, t0, t1, term_ptr[lc], term_ptr[lc + 1]) else 0.0
+                score = 1.0 if _same_terms(terms, t0, t1, term_lo[lc], term_hi[lc]) else 0.0
             else:
-                l0, l1 = term_ptr[lc], term_ptr[lc + 1]
+                l0, l1 = term_lo[lc], term_hi[lc]
                 score = _overlap_sum(terms, t0, t1, l0, l1, idf, buffer, partials) / smaller
             if score >= threshold:
                 found[n_matches] = claim
@@ -343,7 +348,7 @@ def group_contexts(
                 own = _grown(own, n_own + 1)
                 own[n_own] = chosen
                 n_own += 1
-                for q in range(filed_ptr[c], filed_ptr[c + 1]):
+                for q in range(filed_lo[c], filed_hi[c]):
                     key = filed[q]
                     if held_count[key] < index_from:
                         node_leader, node_next = _push(
@@ -359,7 +364,7 @@ def group_contexts(
                     lead = chosen if node < 0 else node_leader[node]
                     while True:
                         lc = leader[lead]
-                        l0, l1, lp = term_ptr[lc], term_ptr[lc + 1], prefix_end[lc]
+                        l0, l1, lp = term_lo[lc], term_hi[lc], prefix_end[lc]
                         codes = [(key * slots + terms[a]) * 2 for a in range(l0, l1)]
                         codes += [(key * slots + terms[a]) * 2 + 1 for a in range(l0, lp)]
                         if l0 == l1:
