@@ -33,7 +33,7 @@ from pipeline.build import BATCH_TABLES, build_tables
 from pipeline.claims import ClaimGroups, fact_terms
 from pipeline.clean.boilerplate import line_key
 from pipeline.clean.passages import base_text
-from pipeline.dedup.features import dedup_features
+from pipeline.dedup.features import FEATURE_WRITE_OPTIONS, dedup_features
 from pipeline.dedup.near import DuplicateMarks
 from pipeline.document import Document
 from pipeline.faults import crash_point
@@ -389,7 +389,7 @@ def write_batch(
     for name, table in tables.items():
         pq.write_table(table, tmp / f"{name}.parquet")
     pq.write_table(terms, tmp / _TERMS)
-    pq.write_table(features, tmp / _FEATURES)
+    pq.write_table(features, tmp / _FEATURES, **FEATURE_WRITE_OPTIONS)
     pq.write_table(_signatures_table(signatures), tmp / _SIGNATURES)
     (tmp / _SUCCESS).touch()
     shutil.rmtree(out_dir, ignore_errors=True)
