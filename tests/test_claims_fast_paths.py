@@ -434,3 +434,12 @@ def test_sentence_numbers_are_equal_exactly_for_equal_sentences(
     for a, b in zip(sentences, numbers, strict=True):
         for c, d in zip(sentences, numbers, strict=True):
             assert (a == c) == (b == d)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_FACTS, st.integers(0, 2**32))
+def test_grouping_with_an_idf_lacking_terms_weighs_them_one(facts: list[Fact], seed: int) -> None:
+    idf = idf_weights(facts)
+    rng = random.Random(seed)
+    lacking = {t: w for t, w in idf.items() if rng.random() < 0.5}  # the rest weigh 1.0
+    assert group_facts(facts, lacking) == plain_groups(facts, lacking)

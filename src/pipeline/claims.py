@@ -568,8 +568,13 @@ def _group(
     from pipeline.leaders import group_contexts  # numba's import: only grouping needs it
 
     found = list(found)
-    ranks, weights = _term_numbers(idf, found)
-    terms, term_lo, term_hi = _term_runs([c.terms for c in found], ranks.__getitem__)
+    try:  # the corpus's idf weighs every term of its facts
+        ranks, weights = _term_numbers(idf)
+        terms, term_lo, term_hi = _term_runs([c.terms for c in found], ranks.__getitem__)
+    except KeyError:  # a caller's own idf may lack some: they weigh 1.0, as in ``_weight``
+        missing = set(chain.from_iterable(c.terms for c in found)).difference(idf)
+        ranks, weights = _term_numbers({**idf, **dict.fromkeys(missing, 1.0)})
+        terms, term_lo, term_hi = _term_runs([c.terms for c in found], ranks.__getitem__)
     member_counts = np.fromiter((len(c.members) for c in found), np.int64, len(found))
     members = np.fromiter(
         chain.from_iterable(c.members for c in found), np.int64, int(member_counts.sum())
@@ -598,18 +603,12 @@ def _group(
     return _members_by_claim(members, claim_of)
 
 
-def _term_numbers(
-    idf: Mapping[str, float], found: Sequence[Context]
-) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
-    """Each term's number, rarest first (``_rarity_ranks``), and the weights by number.
-    A term the idf lacks (callers' own idf) weighs 1.0, as ``_weight`` has it."""
-    weights = dict(idf)
-    missing = set(chain.from_iterable(c.terms for c in found)).difference(weights)
-    weights.update(dict.fromkeys(missing, 1.0))
-    ranks = _rarity_ranks(weights)
+def _term_numbers(idf: Mapping[str, float]) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
+    """Each term's number, rarest first (``_rarity_ranks``), and the weights by number."""
+    ranks = _rarity_ranks(idf)
     by_rank = np.empty(len(ranks), np.float64)
     for term, rank in ranks.items():
-        by_rank[rank] = weights[term]
+        by_rank[rank] = idf[term]
     return ranks, by_rank
 
 
