@@ -326,25 +326,39 @@ def _tables(rows: list[Row], copies: dict[str, str], dates: list[str | None], ch
 
 
 def _edit_terms(terms: pa.Table, edits: list[tuple[int, int]]) -> pa.Table:
-    """fact_terms with rows dropped, emptied, made stale or repeated (the last one counts)."""
+    """fact_terms with rows dropped, emptied, made stale or repeated (the last one counts);
+    its value keys kept (a dropped row leaves a fact without them) unless edit 4 drops
+    the columns (an older batch's file)."""
     ids = terms.column("fact_id").to_pylist()
     lists = terms.column("terms").to_pylist()
+    keys = list(
+        zip(*(terms.column(c).to_pylist() for c in ("kind", "value", "bucket")), strict=True)
+    )
+    keyed = True
     for row, edit in edits:
         if not ids:
             break
         row %= len(ids)
         if edit == 0:
-            del ids[row], lists[row]
+            del ids[row], lists[row], keys[row]
         elif edit == 1:
             lists[row] = []
         elif edit == 2:
             lists[row] = ["stale", *lists[row]]
-        else:
+        elif edit == 3:
             ids.append(ids[row])
             lists.append(sorted({"again", *lists[row]}))
-    return pa.table(
-        {"fact_id": pa.array(ids, pa.string()), "terms": pa.array(lists, pa.list_(pa.string()))}
-    )
+            keys.append(keys[row])
+        else:
+            keyed = False
+    columns = {
+        "fact_id": pa.array(ids, pa.string()),
+        "terms": pa.array(lists, pa.list_(pa.string())),
+    }
+    if keyed:
+        for n, name in enumerate(("kind", "value", "bucket")):
+            columns[name] = pa.array([key[n] for key in keys], pa.string())
+    return pa.table(columns)
 
 
 @settings(max_examples=150, deadline=None)
@@ -354,7 +368,7 @@ def _edit_terms(terms: pa.Table, edits: list[tuple[int, int]]) -> pa.Table:
     st.lists(st.sampled_from([None, "2024", "2024-05-09", "2013"]), min_size=5, max_size=5),
     st.integers(1, 4),
     st.sampled_from(["none", "given", "edited"]),
-    st.lists(st.tuples(st.integers(0, 99), st.integers(0, 3)), max_size=6),
+    st.lists(st.tuples(st.integers(0, 99), st.integers(0, 4)), max_size=6),
 )
 def test_build_claims_equals_the_plain_formulation(
     rows: list[Row],
@@ -443,3 +457,29 @@ def test_grouping_with_an_idf_lacking_terms_weighs_them_one(facts: list[Fact], s
     rng = random.Random(seed)
     lacking = {t: w for t, w in idf.items() if rng.random() < 0.5}  # the rest weigh 1.0
     assert group_facts(facts, lacking) == plain_groups(facts, lacking)
+
+
+_TERM_LISTS = st.lists(
+    st.one_of(
+        st.none(),
+        st.lists(st.sampled_from(["navy", "peru", "b", "a", "2026", "", "é"]), max_size=4),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TERM_LISTS, max_size=4))
+def test_term_tuples_are_the_sorted_lists(chunks: list[list[list[str] | None]]) -> None:
+    """Per row: its list sorted (a null or empty one: no terms), whatever the chunking;
+    equal lists (as fact_terms writes them, sorted) one tuple, each term one string."""
+    column = pa.chunked_array(chunks, pa.list_(pa.string()))
+    got = claims._term_tuples(column)
+    rows = [row for chunk in chunks for row in chunk]
+    assert got == [tuple(sorted(row or [])) for row in rows]
+    tuples: dict[tuple[str, ...], int] = {}
+    terms: dict[str, int] = {}
+    for row, found in zip(rows, got, strict=True):
+        if row == sorted(row or []):
+            assert tuples.setdefault(found, id(found)) == id(found)
+        assert all(terms.setdefault(t, id(t)) == id(t) for t in found)

@@ -165,15 +165,20 @@ _FACT_COLUMNS = ("fact_id", "doc_id", "source_path", "char_start", "quote", "sen
 
 
 def fact_terms(tables: Mapping[str, pa.Table]) -> pa.Table:
-    """fact_id and sorted context terms of every fact of the claim kinds.
+    """fact_id, sorted context terms, kind and value keys (``value_key``: value and bucket)
+    of every fact of the claim kinds.
 
     Computed in the batch workers, where the facts are made: in parallel, and kept with
     the batch so a rerun does not recompute them for unchanged documents.
     """
     ids: list[str] = []
     terms: list[list[str]] = []
+    values: list[str] = []
+    buckets: list[str] = []
+    kinds: list[str] = []
     for kind in CLAIM_KINDS:
         table = tables[kind]
+        kinds += [kind] * table.num_rows
         cache: dict[tuple[str, str], list[str]] = {}  # copied sentences are common
         columns = [table.column(c).to_pylist() for c in ("fact_id", "sentence", "quote")]
         for fact_id, sentence, quote in zip(*columns, strict=True):
@@ -182,9 +187,22 @@ def fact_terms(tables: Mapping[str, pa.Table]) -> pa.Table:
                 cache[key] = sorted(content_terms(sentence, quote))
             ids.append(fact_id)
             terms.append(cache[key])
+        kind_values, kind_buckets = _value_keys(kind, table, columns[2])
+        values += kind_values
+        buckets += kind_buckets
     return pa.table(
-        {"fact_id": pa.array(ids, pa.string()), "terms": pa.array(terms, pa.list_(pa.string()))}
+        {
+            "fact_id": pa.array(ids, pa.string()),
+            "terms": pa.array(terms, pa.list_(pa.string())),
+            "kind": pa.array(kinds, pa.string()),
+            "value": pa.array(values, pa.string()),
+            "bucket": pa.array(buckets, pa.string()),
+        }
     )
+
+
+# The value keys ``fact_terms`` keeps (older batches' files lack them: computed again).
+_KEY_COLUMNS = ("kind", "value", "bucket")
 
 
 def sorted_terms(terms: Iterable[str]) -> Terms:
@@ -224,15 +242,35 @@ def _term_tuples(column: pa.ChunkedArray) -> list[Terms]:
 _SLICE = 8192  # rows converted at once (bounds the temporary Python lists)
 
 
-def _known_terms(
-    terms: pa.Table, sets: Sequence[Terms], fact_ids: pa.ChunkedArray
-) -> list[Terms | None]:
-    """For each fact_id: the terms of its (last) ``fact_terms`` row, else None."""
+def _found_rows(terms: pa.Table, fact_ids: pa.ChunkedArray) -> list[int | None]:
+    """For each fact_id: the row of its (last) ``fact_terms`` row, else None."""
     n = terms.num_rows
     # index_in finds the first match: looking in the reversed rows, the last row wins.
     backwards = terms.column("fact_id").take(pa.array(range(n - 1, -1, -1), pa.int64()))
     found = pc.index_in(fact_ids, value_set=backwards.combine_chunks())
-    return [None if k is None else sets[n - 1 - k] for k in found.to_pylist()]
+    return [None if k is None else n - 1 - k for k in found.to_pylist()]
+
+
+def _known_keys(
+    kind: str, terms: pa.Table, found: Sequence[int | None], fact_ids: pa.ChunkedArray
+) -> tuple[list[str], list[str]] | None:
+    """The value keys ``fact_terms`` kept for the ``found`` rows of ``fact_ids`` (a kind's
+    facts); None when it kept none, lacks some or has another kind's, or when a fact_id
+    names two rows (they may differ, and a key is a row's): then all are computed again
+    (the rare case)."""
+    if not set(_KEY_COLUMNS) <= set(terms.column_names) or None in found:
+        return None
+    if pc.count_distinct(fact_ids, mode="all").as_py() != len(fact_ids):
+        return None
+    rows = pa.array(found, pa.int64())
+    if pc.all(pc.equal(terms["kind"].take(rows), kind)).as_py() is False:
+        return None  # a row of another kind's fact of that fact_id
+    shared: dict[str, str] = {}  # equal values one object (memory, and ClaimGroups' pickle)
+    values = [shared.setdefault(v, v) for v in _shared_strings(terms["value"].take(rows))]
+    buckets = [shared.setdefault(b, b) for b in _shared_strings(terms["bucket"].take(rows))]
+    if None in values or None in buckets:
+        return None
+    return values, buckets
 
 
 def _shared_strings(column: pa.ChunkedArray) -> list[str]:
@@ -288,20 +326,20 @@ def _value_keys(kind: str, table: pa.Table, quotes: Sequence[str]) -> tuple[list
 
 def _row_terms(
     sentences_of: Callable[[], pa.ChunkedArray],
-    quotes: Sequence[str],
-    known: Sequence[Terms | None] | None,
+    quotes_of: Callable[[], Sequence[str]],
+    known: Sequence[Terms | None],
 ) -> list[Terms]:
-    """Each row's context terms: known (``fact_terms``) or computed from its sentence
-    (``sentences_of()``: the rows' sentences, asked for only when some terms are unknown)."""
+    """Each row's context terms: known (``fact_terms``) or computed from its sentence and
+    quote (``sentences_of()``, ``quotes_of()``: asked for only when some terms are unknown)."""
     terms_of: dict[tuple[str, str], Terms] = {}  # copied sentences are common
     sentences: list[str] | None = None  # fetched only if some row's terms are unknown
+    quotes: Sequence[str] = ()
     out: list[Terms] = []
-    for n, quote in enumerate(quotes):
-        terms = known[n] if known is not None else None
+    for n, terms in enumerate(known):
         if not terms:  # as the unknown ones: an empty known set is recomputed
             if sentences is None:
-                sentences = sentences_of().to_pylist()
-            key = (sentences[n], quote)
+                sentences, quotes = sentences_of().to_pylist(), quotes_of()
+            key = (sentences[n], quotes[n])
             terms = terms_of.get(key)
             if terms is None:
                 terms = terms_of[key] = sorted_terms(content_terms(*key))
@@ -315,17 +353,21 @@ def _load_facts(
     canonical: Mapping[str, str],
     known: Sequence[Terms | None] | None,
     sentences_of: Callable[[], pa.ChunkedArray] | None = None,
+    keys: tuple[list[str], list[str]] | None = None,
+    quotes_of: Callable[[], pa.ChunkedArray] | None = None,
 ) -> _Facts:
     """The rows of one fact table as columns, sorted by fact_id (stable: row order breaks
     ties), so grouping does not depend on row order. ``sentences_of``: the rows'
-    sentences, when ``table`` has none."""
+    sentences, when ``table`` has none. ``keys``: the rows' value keys, when known (then
+    ``table`` needs neither value columns but the period nor, given ``quotes_of``, quotes)."""
     fact_ids = table.column("fact_id").to_pylist()
     doc_ids = _shared_strings(table.column("doc_id"))
-    quotes = table.column("quote").to_pylist()
-    values, buckets = _value_keys(kind, table, quotes)
+    quote_column = quotes_of or partial(table.column, "quote")
+    quotes = _once(lambda: quote_column().to_pylist())
+    values, buckets = keys if keys is not None else _value_keys(kind, table, quotes())
     if sentences_of is None:
         sentences_of = partial(table.column, "sentence")
-    terms = _row_terms(sentences_of, quotes, known)
+    terms = _row_terms(sentences_of, quotes, known or [None] * len(fact_ids))
     del quotes
     periods = _periods(table)
     source_paths = _shared_strings(table.column("source_path"))
@@ -348,6 +390,18 @@ def _load_facts(
         period=ordered(periods),
         terms=ordered(terms),
     )
+
+
+def _once(make: Callable[[], _T]) -> Callable[[], _T]:
+    """``make`` called at the first call only; its result kept for the next ones."""
+    made: list[_T] = []
+
+    def get() -> _T:
+        if not made:
+            made.append(make())
+        return made[0]
+
+    return get
 
 
 def _marked_facts(
@@ -883,34 +937,45 @@ def _documents_of(documents: pa.Table) -> tuple[dict[str, str], dict[str, str | 
 
 
 def _all_facts(load: Load, canonical: Mapping[str, str], terms: pa.Table | None) -> list[_Facts]:
-    """The facts of every claim kind, in CLAIM_KINDS order, with their terms."""
+    """The facts of every claim kind, in CLAIM_KINDS order, with their terms (and their
+    value keys, when ``terms`` kept them: then neither quotes nor value columns are read)."""
     sets = None
     if terms is not None:
         sets = _term_tuples(terms.column("terms"))
         # the lists are tuples now: let their Arrow column go (200 MB at 100,000 docs)
-        terms = terms.select(["fact_id"])
+        terms = terms.select([c for c in terms.column_names if c != "terms"])
+    keyed = terms is not None and set(_KEY_COLUMNS) <= set(terms.column_names)
     facts = []
     for kind in CLAIM_KINDS:
-        table = load(kind, _fact_columns(kind))
-        known = None
+        table = load(kind, _fact_columns(kind, keyed=keyed))
+        known, keys = None, None
         if terms is not None and sets is not None:
-            known = _known_terms(terms, sets, table.column("fact_id"))
+            found = _found_rows(terms, table.column("fact_id"))
+            known = [None if k is None else sets[k] for k in found]
+            keys = _known_keys(kind, terms, found, table.column("fact_id"))
+            if keys is None and keyed:  # some facts lack kept keys: read what makes them
+                table = load(kind, _fact_columns(kind))
         sentences_of = partial(_column_of, load, kind, "sentence")
-        facts.append(_load_facts(kind, table, canonical, known, sentences_of))
+        quotes_of = partial(_column_of, load, kind, "quote")
+        facts.append(_load_facts(kind, table, canonical, known, sentences_of, keys, quotes_of))
     return facts
 
 
-def _fact_columns(kind: str) -> list[str]:
+def _fact_columns(kind: str, *, keyed: bool = False) -> list[str]:
     """The columns a kind's facts are loaded from: all it reads but the sentence (held as a
-    number, see ``sentence_numbers``)."""
-    return [c for c in CLAIM_COLUMNS[kind] if c != "sentence"]
+    number, see ``sentence_numbers``); ``keyed`` (value keys known): nor the quote and
+    value columns they are made of (a quote is read only if its terms are unknown)."""
+    columns = [c for c in CLAIM_COLUMNS[kind] if c != "sentence"]
+    if keyed:
+        made_of = {"quote", *_VALUE_COLUMNS[kind]} - {"period"}
+        columns = [c for c in columns if c not in made_of]
+    return columns
 
 
 def _marked_columns(kind: str) -> list[str]:
     """The columns ``claim_marks`` loads of a kind's facts given their values: not the
     quote and value columns those are made of, but the period, which a claim shows."""
-    made_of = {"quote", *_VALUE_COLUMNS[kind]} - {"period"}
-    return [c for c in _fact_columns(kind) if c not in made_of]
+    return _fact_columns(kind, keyed=True)
 
 
 def _column_of(load: Load, name: str, column: str) -> pa.ChunkedArray:
