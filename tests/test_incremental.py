@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from pipeline import stages, workers
+from pipeline import assembly, overlay, stages, workers
 from pipeline.build import BATCH_TABLES
 from pipeline.document import Document, Rejection
 from pipeline.ingest.readers import InputFile
@@ -25,7 +24,7 @@ def _plan(input_dir: Path, output_dir: Path) -> stages.RunPlan:
 def _rows(folder: Path) -> dict[str, list[dict[str, object]]]:
     out = {}
     for name in BATCH_TABLES:
-        table: pa.Table = pq.read_table(folder / f"{name}.parquet")
+        table: pa.Table = assembly.read_batch(folder, name)
         out[name] = sorted(table.to_pylist(), key=repr)
     return out
 
@@ -55,7 +54,7 @@ def test_a_changed_file_is_rebuilt_and_the_others_reused(seeds_dir: Path, tmp_pa
     scratch, _ = _build(inputs, tmp_path / "scratch")
     assert _rows(second) == _rows(scratch)
     assert _rows(second) != _rows(first)
-    money = pq.read_table(second / "money.parquet").to_pylist()
+    money = assembly.read_batch(second, "money").to_pylist()
     assert any(r["quote"] == "$7 million" for r in money)
 
 
@@ -93,14 +92,14 @@ def test_a_new_chrome_line_rebuilds_only_the_documents_that_hold_it(
 ) -> None:
     inputs, _target, chrome = _with_new_chrome_line(seeds_dir, tmp_path)
     first, _ = _build(inputs, tmp_path / "out")
-    before = pq.read_table(first / "passages.parquet").to_pylist()
+    before = assembly.read_batch(first, "passages").to_pylist()
     assert any("Harbour office bulletin" in p["text"] for p in before)
     second, previous = _build(inputs, tmp_path / "out", chrome)
     assert previous == first
     scratch, _ = _build(inputs, tmp_path / "scratch", chrome)
     assert _rows(second) == _rows(scratch)
     # the line is chrome now: it is no longer in the document's passages
-    passages = pq.read_table(second / "passages.parquet").to_pylist()
+    passages = assembly.read_batch(second, "passages").to_pylist()
     assert not any("Harbour office bulletin" in p["text"] for p in passages)
 
 
@@ -131,7 +130,7 @@ def test_line_counts_reread_only_changed_files(
 
 def _side_rows(folder: Path) -> dict[str, list[dict[str, object]]]:
     names = ("fact_terms.parquet", "dedup_features.parquet", "chrome_signatures.parquet")
-    return {name: sorted(pq.read_table(folder / name).to_pylist(), key=repr) for name in names}
+    return {name: sorted(overlay.read_file(folder, name).to_pylist(), key=repr) for name in names}
 
 
 def _counted_build(

@@ -45,6 +45,7 @@ from pipeline.dedup.near import (
     duplicate_marks,
     passage_keys,
 )
+from pipeline.overlay import read_file
 from pipeline.publish.release import TableWriter
 from pipeline.schemas import CLAIM_KINDS, FACT_TABLES, TABLES, batch_schema, with_columns
 
@@ -71,11 +72,7 @@ class Marks:
 
 def read_batch(batch: Path, name: str, columns: Sequence[str] | None = None) -> pa.Table:
     """One batch table (or some of its columns) with its declared batch schema."""
-    path = batch / f"{name}.parquet"
-    schema = batch_schema(name)
-    if columns is None:
-        return pq.read_table(path, schema=schema)
-    return pq.read_table(path, schema=schema, columns=list(columns))
+    return read_file(batch, f"{name}.parquet", columns, batch_schema(name))
 
 
 def corpus_marks(
@@ -155,18 +152,16 @@ def _passage_read(batch: Path) -> pa.Table:
 def _features(batch: Path) -> pa.Table:
     """A batch's dedup features but the shingle sets (``BatchShingles`` reads those of the
     candidates only): kept by the batch, or computed again (older layouts)."""
-    path = batch / FEATURES_FILE
-    if path.is_file():
-        return pq.read_table(path, columns=list(FEATURE_COLUMNS[:-1]))
+    if (batch / FEATURES_FILE).is_file():
+        return read_file(batch, FEATURES_FILE, FEATURE_COLUMNS[:-1])
     features = dedup_features(read_batch(batch, "documents"), read_batch(batch, "passages"))
     return features.select(list(FEATURE_COLUMNS[:-1]))
 
 
 def _terms(batch: Path) -> pa.Table:
     """A batch's fact terms: kept by the batch, or computed again (older layouts)."""
-    path = batch / TERMS_FILE
-    if path.is_file():
-        return pq.read_table(path)
+    if (batch / TERMS_FILE).is_file():
+        return read_file(batch, TERMS_FILE)
     return fact_terms({kind: read_batch(batch, kind) for kind in CLAIM_KINDS})
 
 
@@ -219,7 +214,7 @@ def _kept_sets(batch: Path, doc_ids: set[str]) -> dict[str, U64]:
     path = batch / FEATURES_FILE
     if not path.is_file() or SHINGLES not in pq.read_schema(path).names:
         return {}
-    table = pq.read_table(path, columns=["doc_id", SHINGLES])
+    table = read_file(batch, FEATURES_FILE, ["doc_id", SHINGLES])
     table = table.filter(pc.is_in(table.column("doc_id"), pa.array(sorted(doc_ids), pa.string())))
     sets = table.column(SHINGLES).combine_chunks()
     flat = sets.flatten().to_numpy()  # one copy: every set of the batch a view of it

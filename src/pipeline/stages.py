@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import pipeline
-from pipeline import assembly, workers
+from pipeline import assembly, overlay, workers
 from pipeline.batching import content_defined_batches, default_batch_size
 from pipeline.build import BATCH_TABLES, build_tables
 from pipeline.claims import ClaimGroups, fact_terms
@@ -55,7 +55,7 @@ from pipeline.publish.release import (
 from pipeline.publish.report_html import ReportDraft
 from pipeline.resources import load_yaml
 from pipeline.runtime import return_freed_memory
-from pipeline.schemas import CLAIM_KINDS, CONTRACT_VERSION, TABLES
+from pipeline.schemas import CLAIM_KINDS, CONTRACT_VERSION, TABLES, batch_schema
 from pipeline.validate import ValidationReport, validate_release
 from pipeline.validate.accuracy import GoldGate
 from pipeline.validate.known import KnownRows
@@ -334,11 +334,18 @@ def _previous_batch(slot: Path) -> Path | None:
 class _Kept:
     """What a new batch takes over from the previous batch of the same first path."""
 
-    tables: dict[str, pa.Table]  # the rows of the unchanged files, per batch table
-    terms: pa.Table  # their facts' fact_terms rows
-    features: pa.Table  # their documents' dedup_features rows
+    previous: Path
+    runs: dict[str, overlay.Runs]  # per file of ``previous``: the runs of the kept rows
     signatures: dict[str, str]  # chrome signature by path, for the documents among them
     paths: frozenset[str]
+    documents: int  # of ``previous``'s documents, how many are kept
+    of: int
+
+    def written_over(self) -> bool:
+        """Whether the new batch keeps these rows in ``previous`` (``pipeline.overlay``)
+        rather than copying them."""
+        shallow = overlay.depth_of(self.previous) < overlay.MAX_DEPTH
+        return shallow and self.documents >= overlay.MIN_KEPT_SHARE * self.of
 
 
 def write_batch(
@@ -356,12 +363,13 @@ def write_batch(
     """``process_batch``' body, with picklable arguments for a worker process.
 
     With ``previous`` (an older batch of the same first path) and the current ``hashes``, the
-    rows of files whose content and chrome signature are unchanged are copied from it and
+    rows of files whose content and chrome signature are unchanged are kept from it and
     only the others are read, cleaned and extracted: the same rows as a full rebuild, as
     every row of a file depends only on its content, its path, the code and the corpus
-    context (all equal). With ``keys_file`` (the batch's short line keys, see
-    ``count_short_lines``) the signatures of unchanged files come from it, so those files
-    are not even read.
+    context (all equal). They are kept in ``previous`` (the new folder is written over it,
+    see ``pipeline.overlay``) or, past its limits, copied. With ``keys_file`` (the batch's
+    short line keys, see ``count_short_lines``) the signatures of unchanged files come from
+    it, so those files are not even read.
     """
     chrome = frozenset(repeated)
     kept = _kept_rows(previous, hashes, chrome, keys_file) if previous and hashes else None
@@ -373,28 +381,43 @@ def write_batch(
         if isinstance(item, Document)
     }
     tables = build_tables(items, chrome, document_timeout)
-    terms = fact_terms(tables)
-    features = dedup_features(tables["documents"], tables["passages"])
+    files = {f"{name}.parquet": table for name, table in tables.items()}
+    files[_TERMS] = fact_terms({kind: files[f"{kind}.parquet"] for kind in CLAIM_KINDS})
+    files[_FEATURES] = dedup_features(files["documents.parquet"], files["passages.parquet"])
+    over = kept is not None and kept.written_over()
     if kept is not None:
-        tables = {
-            name: pa.concat_tables([kept.tables[name], table.cast(kept.tables[name].schema)])
-            for name, table in tables.items()
-        }
-        terms = pa.concat_tables([kept.terms, terms.cast(kept.terms.schema)])
-        features = pa.concat_tables([kept.features, features.cast(kept.features.schema)])
         signatures.update(kept.signatures)
+        if not over:
+            files = _with_kept_rows(files, kept)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    for name, table in tables.items():
-        pq.write_table(table, tmp / f"{name}.parquet")
-    pq.write_table(terms, tmp / _TERMS)
-    pq.write_table(features, tmp / _FEATURES, **FEATURE_WRITE_OPTIONS)
+    for name, table in files.items():
+        pq.write_table(table, tmp / name, **(FEATURE_WRITE_OPTIONS if name == _FEATURES else {}))
     pq.write_table(_signatures_table(signatures), tmp / _SIGNATURES)
+    if kept is not None and over:
+        overlay.write_base(tmp, kept.previous, kept.runs)
     (tmp / _SUCCESS).touch()
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
     return out_dir
+
+
+def _with_kept_rows(files: dict[str, pa.Table], kept: _Kept) -> dict[str, pa.Table]:
+    """``files`` (the new rows) after a copy of the kept rows of ``kept.previous``."""
+    out = {}
+    for name, table in files.items():
+        old = overlay.read_file(kept.previous, name, schema=_schema_of(name))
+        out[name] = pa.concat_tables(
+            [overlay.take_runs(old, kept.runs.get(name, [])), table.cast(old.schema)]
+        )
+    return out
+
+
+def _schema_of(name: str) -> pa.Schema | None:
+    """A batch table's declared schema (side files have none)."""
+    table = name.removesuffix(".parquet")
+    return batch_schema(table) if table in BATCH_TABLES else None
 
 
 def _signatures_table(signatures: dict[str, str]) -> pa.Table:
@@ -421,7 +444,10 @@ def _kept_rows(
     side_files = (_SIGNATURES, _TERMS, _FEATURES)
     if not all((previous / name).is_file() for name in side_files):
         return None
-    tables = {name: assembly.read_batch(previous, name) for name in BATCH_TABLES}
+    keyed = {
+        name: assembly.read_batch(previous, name, ["source_path", "content_sha256"])
+        for name in ("documents", "quarantine")
+    }
     old = pq.read_table(previous / _SIGNATURES).to_pydict()
     old_signatures = dict(zip(old["source_path"], old["signature"], strict=True))
     short_keys = {p: keys for p, (_sha, keys) in _known_line_keys(keys_file, hashes).items()}
@@ -431,8 +457,7 @@ def _kept_rows(
         if path in short_keys
     }
     same: set[str] = set()
-    for name in ("documents", "quarantine"):
-        table = tables[name]
+    for name, table in keyed.items():
         for path, sha in zip(
             table["source_path"].to_pylist(), table["content_sha256"].to_pylist(), strict=True
         ):
@@ -443,38 +468,46 @@ def _kept_rows(
                 signature is not None and signature == old_signatures.get(path)
             ):
                 same.add(path)
-    return _keep(
-        tables, previous, same, {p: new_signatures[p] for p in same if p in new_signatures}
-    )
+    signatures = {p: new_signatures[p] for p in same if p in new_signatures}
+    return _keep(previous, same, signatures, keyed["documents"].num_rows)
 
 
-def _keep(
-    tables: dict[str, pa.Table], previous: Path, same: set[str], signatures: dict[str, str]
-) -> _Kept:
-    """The rows (and side rows) of the files ``same`` among a previous batch's."""
-    docs = tables["documents"]
+def _keep(previous: Path, same: set[str], signatures: dict[str, str], of: int) -> _Kept:
+    """The runs of rows (and side rows) of the files ``same`` among a previous batch's."""
     paths = pa.array(sorted(same), pa.string())
+    docs = assembly.read_batch(previous, "documents", ["doc_id", "source_path"])
     doc_ids = docs.filter(pc.is_in(docs["source_path"], value_set=paths))["doc_id"]
     doc_ids = doc_ids.combine_chunks() if doc_ids.num_chunks else pa.array([], pa.string())
+
+    def runs(name: str, key: str, values: pa.Array) -> overlay.Runs:
+        column = overlay.read_file(previous, name, [key], _schema_of(name))[key]
+        return overlay.runs_of(pc.is_in(column, value_set=values).to_numpy(zero_copy_only=False))
+
     kept = {
-        name: table.filter(pc.is_in(table["doc_id"], value_set=doc_ids))
-        for name, table in tables.items()
-        if name != "quarantine"
+        f"{n}.parquet": runs(f"{n}.parquet", "doc_id", doc_ids)
+        for n in BATCH_TABLES
+        if n != "quarantine"
     }
-    quarantine = tables["quarantine"]
-    kept["quarantine"] = quarantine.filter(pc.is_in(quarantine["source_path"], value_set=paths))
+    kept["quarantine.parquet"] = runs("quarantine.parquet", "source_path", paths)
     fact_ids = pa.concat_arrays(
         [pa.array([], pa.string())]
-        + [chunk for kind in CLAIM_KINDS for chunk in kept[kind]["fact_id"].chunks]
+        + [
+            chunk
+            for kind in CLAIM_KINDS
+            for chunk in overlay.take_runs(
+                assembly.read_batch(previous, kind, ["fact_id"]), kept[f"{kind}.parquet"]
+            )["fact_id"].chunks
+        ]
     )
-    terms = pq.read_table(previous / _TERMS)
-    features = pq.read_table(previous / _FEATURES)
+    kept[_TERMS] = runs(_TERMS, "fact_id", fact_ids)
+    kept[_FEATURES] = runs(_FEATURES, "doc_id", doc_ids)
     return _Kept(
-        tables=kept,
-        terms=terms.filter(pc.is_in(terms["fact_id"], value_set=fact_ids)),
-        features=features.filter(pc.is_in(features["doc_id"], value_set=doc_ids)),
+        previous=previous,
+        runs=kept,
         signatures=signatures,
         paths=frozenset(same),
+        documents=len(doc_ids),
+        of=of,
     )
 
 
