@@ -80,6 +80,19 @@ def test_a_rerun_keeping_few_rows_copies_them(seeds_dir: Path, tmp_path: Path) -
     assert _rows(batch) == _rows(_counted_build(inputs, tmp_path / "scratch")[0])
 
 
+def test_a_batch_whose_base_was_deleted_is_built_again(seeds_dir: Path, tmp_path: Path) -> None:
+    inputs, texts = _inputs(seeds_dir, tmp_path)
+    first, _ = _counted_build(inputs, tmp_path / "out")
+    _change(texts[0], 7)
+    second, _ = _counted_build(inputs, tmp_path / "out")
+    assert overlay.base_of(second) is not None
+    shutil.rmtree(first)  # by hand: the rows second keeps are gone
+    again, read = _counted_build(inputs, tmp_path / "out")
+    assert again == second and sorted(read) == sorted(p.name for p in inputs.iterdir())
+    assert overlay.base_of(again) is None
+    assert _rows(again) == _rows(_counted_build(inputs, tmp_path / "scratch")[0])
+
+
 @given(st.lists(st.booleans(), max_size=60))
 def test_runs_take_the_rows_of_the_mask(mask: list[bool]) -> None:
     runs = overlay.runs_of(np.array(mask, dtype=bool))

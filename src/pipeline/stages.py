@@ -286,7 +286,7 @@ def batch_dir(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> P
 
 def batch_cache_key(out_dir: Path) -> str | None:
     """Prefect cache key for a batch: only while its output is still on disk."""
-    return f"batch-{out_dir.name}" if (out_dir / _SUCCESS).exists() else None
+    return f"batch-{out_dir.name}" if _complete(out_dir) else None
 
 
 def slot_file(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> Path:
@@ -306,7 +306,7 @@ def slot_file(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> P
 def process_batch(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> Path:
     """Read, clean and extract one batch into its work folder (reused when complete)."""
     out_dir = batch_dir(plan, paths, repeated)
-    if (out_dir / _SUCCESS).exists():
+    if _complete(out_dir):
         return out_dir
     slot = slot_file(plan, paths, repeated)
     args = (plan.input_dir, list(paths), plan.max_document_bytes, list(repeated), out_dir)
@@ -327,7 +327,16 @@ def _previous_batch(slot: Path) -> Path | None:
     if not slot.is_file():
         return None
     folder = slot.parent.parent / "batches" / slot.read_text(encoding="utf-8").strip()
-    return folder if (folder / _SUCCESS).exists() else None
+    return folder if _complete(folder) else None
+
+
+def _complete(batch: Path) -> bool:
+    """Whether a batch folder was written whole, and so were the bases it is written over
+    (a base deleted by hand makes the batches over it incomplete: they are built again)."""
+    if not (batch / _SUCCESS).exists():
+        return False
+    base = overlay.base_of(batch)
+    return base is None or _complete(base.folder)
 
 
 @dataclass(frozen=True, slots=True)
