@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import overlay
+from pipeline import assembly, overlay
 from tests.test_incremental import _counted_build, _rows, _side_rows
 
 
@@ -46,6 +46,8 @@ def test_a_rerun_writes_only_the_changed_rows_over_the_previous_batch(
     base = overlay.base_of(second)
     assert base is not None and base.folder == first and base.depth == 1
     assert _own_paths(second) == [texts[0].name]  # the others stay in the first folder
+    passages = assembly.read_batch(second, "passages")
+    assert {column.num_chunks for column in passages.columns} == {1}  # as a copy reads
     scratch, _ = _counted_build(inputs, tmp_path / "scratch")
     assert overlay.base_of(scratch) is None
     assert _rows(second) == _rows(scratch)

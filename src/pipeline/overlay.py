@@ -79,14 +79,28 @@ def read_file(
     columns: Sequence[str] | None = None,
     schema: pa.Schema | None = None,
 ) -> pa.Table:
-    """A batch file's rows: the kept runs of its bases' (oldest first), then its own."""
+    """A batch file's rows: the kept runs of its bases' (oldest first), then its own.
+
+    One chunk per read, as a file read alone gives: the kept runs are slices, and a table
+    of many small chunks costs every later per-chunk step (measured: a 1 % rerun's
+    assembly at 100,000 documents took 8 s longer on the slices than on copies)."""
+    parts = _parts(batch, name, columns, schema)
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0].schema
+    same = [part if part.schema == first else part.cast(first) for part in parts]
+    return pa.concat_tables(same).combine_chunks()
+
+
+def _parts(
+    batch: Path, name: str, columns: Sequence[str] | None, schema: pa.Schema | None
+) -> list[pa.Table]:
     own = _read_own(batch / name, columns, schema)
     base = base_of(batch)
     if base is None or not base.runs.get(name):
-        return own
-    below = read_file(base.folder, name, columns, schema)
-    kept = [below.slice(start, stop - start) for start, stop in base.runs[name]]
-    return pa.concat_tables([*kept, own.cast(below.schema) if own.schema != below.schema else own])
+        return [own]
+    below = pa.concat_tables(_parts(base.folder, name, columns, schema))
+    return [*(below.slice(start, stop - start) for start, stop in base.runs[name]), own]
 
 
 def _read_own(path: Path, columns: Sequence[str] | None, schema: pa.Schema | None) -> pa.Table:
