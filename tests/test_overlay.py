@@ -95,6 +95,33 @@ def test_a_batch_whose_base_was_deleted_is_built_again(seeds_dir: Path, tmp_path
     assert _rows(again) == _rows(_counted_build(inputs, tmp_path / "scratch")[0])
 
 
+def test_a_batch_over_a_base_built_again_is_built_again(
+    seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A base deleted by hand and built again may hold its rows in another order (here: a
+    copy held its changed file's rows last, a fresh build holds them in path order), so
+    the batches over the old build must not read the new one by their row runs."""
+    inputs, texts = _inputs(seeds_dir, tmp_path)
+    original = texts[1].read_text(encoding="utf-8")
+    _counted_build(inputs, tmp_path / "out")
+    _change(texts[0], 7)
+    with monkeypatch.context() as patch:
+        patch.setattr(overlay, "MIN_KEPT_SHARE", 2.0)  # copy: texts[0]'s rows last
+        base, _ = _counted_build(inputs, tmp_path / "out")
+    assert overlay.base_of(base) is None
+    _change(texts[1], 8)
+    over, _ = _counted_build(inputs, tmp_path / "out")
+    assert overlay.base_of(over) is not None and overlay.base_of(over).folder == base
+    shutil.rmtree(base)
+    texts[1].write_text(original, encoding="utf-8")
+    again, _ = _counted_build(inputs, tmp_path / "out")  # base's content: a fresh build
+    assert again == base and overlay.base_of(again) is None
+    _change(texts[1], 8)
+    batch, read = _counted_build(inputs, tmp_path / "out")
+    assert batch == over and read  # built again, not taken as complete
+    assert _rows(batch) == _rows(_counted_build(inputs, tmp_path / "scratch")[0])
+
+
 @given(st.lists(st.booleans(), max_size=60))
 def test_runs_take_the_rows_of_the_mask(mask: list[bool]) -> None:
     runs = overlay.runs_of(np.array(mask, dtype=bool))

@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 BASE_FILE = "base.json"
+SUCCESS = "_SUCCESS"  # written last into a batch folder: a token unique to that build
 MAX_DEPTH = 4  # levels of bases under a batch before it copies its kept rows
 MIN_KEPT_SHARE = 0.5  # of the older batch's documents, for a batch to be written over it
 
@@ -41,6 +42,9 @@ class Base:
     folder: Path
     depth: int  # levels of bases from the batch down: 1 when the base has none
     runs: dict[str, Runs]
+    # the base's build token: a base built again (deleted by hand, then rebuilt) may hold
+    # its rows in another order, and the runs name rows by position
+    token: str
 
 
 def base_of(batch: Path) -> Base | None:
@@ -53,7 +57,26 @@ def base_of(batch: Path) -> Base | None:
         folder=batch.parent / data["folder"],
         depth=int(data["depth"]),
         runs={name: [(int(a), int(b)) for a, b in runs] for name, runs in data["runs"].items()},
+        token=str(data["token"]),
     )
+
+
+def build_token(batch: Path) -> str | None:
+    """The token of a complete batch folder's build; None when it is not complete."""
+    try:
+        return (batch / SUCCESS).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def complete(batch: Path) -> bool:
+    """Whether a batch folder was written whole, and so were the bases it is written over,
+    by the builds it was written over (a base deleted by hand makes the batches over it
+    incomplete: they are built again)."""
+    if build_token(batch) is None:
+        return False
+    base = base_of(batch)
+    return base is None or (build_token(base.folder) == base.token and complete(base.folder))
 
 
 def depth_of(batch: Path) -> int:
@@ -67,6 +90,7 @@ def write_base(batch: Path, base: Path, runs: Mapping[str, Runs]) -> None:
     ``runs`` of ``base``'s files."""
     data = {
         "folder": base.name,
+        "token": build_token(base),
         "depth": depth_of(base) + 1,
         "runs": {name: [list(run) for run in file_runs] for name, file_runs in runs.items()},
     }

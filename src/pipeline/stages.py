@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import shutil
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -62,7 +63,7 @@ from pipeline.validate.known import KnownRows
 
 logger = logging.getLogger(__name__)
 
-_SUCCESS = "_SUCCESS"
+_SUCCESS = overlay.SUCCESS
 HASH_CACHE = "input_hashes.parquet"  # under the work folder: see publish.hashcache
 _SIGNATURES = "chrome_signatures.parquet"  # per document: see chrome_signature
 _FEATURES = assembly.FEATURES_FILE
@@ -286,7 +287,7 @@ def batch_dir(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> P
 
 def batch_cache_key(out_dir: Path) -> str | None:
     """Prefect cache key for a batch: only while its output is still on disk."""
-    return f"batch-{out_dir.name}" if _complete(out_dir) else None
+    return f"batch-{out_dir.name}" if overlay.complete(out_dir) else None
 
 
 def slot_file(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> Path:
@@ -306,7 +307,7 @@ def slot_file(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> P
 def process_batch(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> Path:
     """Read, clean and extract one batch into its work folder (reused when complete)."""
     out_dir = batch_dir(plan, paths, repeated)
-    if _complete(out_dir):
+    if overlay.complete(out_dir):
         return out_dir
     slot = slot_file(plan, paths, repeated)
     args = (plan.input_dir, list(paths), plan.max_document_bytes, list(repeated), out_dir)
@@ -327,16 +328,7 @@ def _previous_batch(slot: Path) -> Path | None:
     if not slot.is_file():
         return None
     folder = slot.parent.parent / "batches" / slot.read_text(encoding="utf-8").strip()
-    return folder if _complete(folder) else None
-
-
-def _complete(batch: Path) -> bool:
-    """Whether a batch folder was written whole, and so were the bases it is written over
-    (a base deleted by hand makes the batches over it incomplete: they are built again)."""
-    if not (batch / _SUCCESS).exists():
-        return False
-    base = overlay.base_of(batch)
-    return base is None or _complete(base.folder)
+    return folder if overlay.complete(folder) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,7 +398,7 @@ def write_batch(
     pq.write_table(_signatures_table(signatures), tmp / _SIGNATURES)
     if kept is not None and over:
         overlay.write_base(tmp, kept.previous, kept.runs)
-    (tmp / _SUCCESS).touch()
+    (tmp / _SUCCESS).write_text(uuid.uuid4().hex, encoding="utf-8")  # see overlay.SUCCESS
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
     return out_dir
