@@ -446,8 +446,12 @@ def _kept_rows(
     if not all((previous / name).is_file() for name in side_files):
         return None
     keyed = {
-        name: assembly.read_batch(previous, name, ["source_path", "content_sha256"])
-        for name in ("documents", "quarantine")
+        "documents": assembly.read_batch(
+            previous, "documents", ["doc_id", "source_path", "content_sha256"]
+        ),
+        "quarantine": assembly.read_batch(
+            previous, "quarantine", ["source_path", "content_sha256"]
+        ),
     }
     old = pq.read_table(previous / _SIGNATURES).to_pydict()
     old_signatures = dict(zip(old["source_path"], old["signature"], strict=True))
@@ -470,13 +474,13 @@ def _kept_rows(
             ):
                 same.add(path)
     signatures = {p: new_signatures[p] for p in same if p in new_signatures}
-    return _keep(previous, same, signatures, keyed["documents"].num_rows)
+    return _keep(previous, keyed["documents"], same, signatures)
 
 
-def _keep(previous: Path, same: set[str], signatures: dict[str, str], of: int) -> _Kept:
-    """The runs of rows (and side rows) of the files ``same`` among a previous batch's."""
+def _keep(previous: Path, docs: pa.Table, same: set[str], signatures: dict[str, str]) -> _Kept:
+    """The runs of rows (and side rows) of the files ``same`` among a previous batch's
+    (``docs``: its documents' doc_id and source_path)."""
     paths = pa.array(sorted(same), pa.string())
-    docs = assembly.read_batch(previous, "documents", ["doc_id", "source_path"])
     doc_ids = docs.filter(pc.is_in(docs["source_path"], value_set=paths))["doc_id"]
     doc_ids = doc_ids.combine_chunks() if doc_ids.num_chunks else pa.array([], pa.string())
 
@@ -508,7 +512,7 @@ def _keep(previous: Path, same: set[str], signatures: dict[str, str], of: int) -
         signatures=signatures,
         paths=frozenset(same),
         documents=len(doc_ids),
-        of=of,
+        of=docs.num_rows,
     )
 
 
