@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 from itertools import chain, repeat
 from typing import TypeVar
 
@@ -363,7 +363,7 @@ def _load_facts(
     fact_ids = table.column("fact_id").to_pylist()
     doc_ids = _shared_strings(table.column("doc_id"))
     quote_column = quotes_of or partial(table.column, "quote")
-    quotes = _once(lambda: quote_column().to_pylist())
+    quotes = cache(lambda: quote_column().to_pylist())  # read once, if at all
     values, buckets = keys if keys is not None else _value_keys(kind, table, quotes())
     if sentences_of is None:
         sentences_of = partial(table.column, "sentence")
@@ -390,18 +390,6 @@ def _load_facts(
         period=ordered(periods),
         terms=ordered(terms),
     )
-
-
-def _once(make: Callable[[], _T]) -> Callable[[], _T]:
-    """``make`` called at the first call only; its result kept for the next ones."""
-    made: list[_T] = []
-
-    def get() -> _T:
-        if not made:
-            made.append(make())
-        return made[0]
-
-    return get
 
 
 def _marked_facts(
