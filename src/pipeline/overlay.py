@@ -124,7 +124,7 @@ def _parts(
     if base is None or not base.runs.get(name):
         return [own]
     below = pa.concat_tables(_parts(base.folder, name, columns, schema))
-    return [*(below.slice(start, stop - start) for start, stop in base.runs[name]), own]
+    return [take_runs(below, base.runs[name]), own]
 
 
 def _read_own(path: Path, columns: Sequence[str] | None, schema: pa.Schema | None) -> pa.Table:
