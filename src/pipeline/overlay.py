@@ -106,8 +106,9 @@ def read_file(
     """A batch file's rows: the kept runs of its bases' (oldest first), then its own.
 
     One chunk per read, as a file read alone gives: the kept runs are slices, and a table
-    of many small chunks costs every later per-chunk step (measured: a 1 % rerun's
-    assembly at 100,000 documents took 8 s longer on the slices than on copies)."""
+    of many small chunks costs every later per-chunk step (measured: on the slices, a 1 %
+    rerun's assembly at 100,000 documents took 76.1 s against 67.9 s for the full run's;
+    combined, 73.1 s against 69.1 s)."""
     parts = _parts(batch, name, columns, schema)
     if len(parts) == 1:
         return parts[0]
