@@ -144,6 +144,7 @@ def release_flow(
             order = stages.largest_first(batches)
             submitted = {i: process_batch.submit(plan, batches[i], repeated) for i in order}
             batch_dirs = _results([submitted[i] for i in range(len(batches))])
+            stages.record_work(plan, batches, batch_dirs)
     with _timed(seconds, "assemble_dedup_claims"):
         # In processes of its own when they are ours to start (not on a Dask worker).
         isolated = process_pool and stages.assembly_isolated(plan)

@@ -42,6 +42,7 @@ def library_flow(settings: Settings, plan_file: str | None = None) -> Result:
     batches = plan.batches()
     repeated = stages.repeated_from_counts([stages.count_short_lines(plan, b) for b in batches])
     dirs = [stages.process_batch(plan, b, repeated) for b in batches]
+    stages.record_work(plan, batches, dirs)
     staged = stages.stage_release(plan, version, stages.assemble(dirs))
     pause = float(os.environ.get(PAUSE_ENV, "0"))
     if pause:

@@ -10,12 +10,16 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.publish.lock import LOCK_TIMEOUT_ENV, default_lock_timeout
 from pipeline.remote_cli import add_arguments as add_remote_arguments
 from pipeline.remote_cli import env_location
 from pipeline.settings import Settings
 from pipeline.urls import is_url, location
+
+if TYPE_CHECKING:  # the command line imports its stages' modules only when they run
+    from pipeline.workcache import WorkGc
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
@@ -355,9 +359,10 @@ def _add_ops_commands(
     _add_quiet(rollback)
     gc = commands.add_parser(
         "gc",
-        help="delete old releases and failed runs",
+        help="delete old releases, failed runs and unused batch results",
         description="Delete all but the newest --keep releases (never LATEST or its parent) "
-        "and all but the newest --keep failed runs under --output.",
+        "and all but the newest --keep failed runs under --output; and the batch results in "
+        "its work folder (.work/) the latest run does not use.",
     )
     gc.add_argument(
         "--keep", type=int, required=True, metavar="N", help="releases and failed runs to keep"
@@ -820,7 +825,17 @@ def _gc(args: argparse.Namespace) -> int:
         f"{len(plan.keep)} release(s) and {len(plan.keep_failed)} failed run(s) kept, "
         f"{len(plan.remove)} release(s) and {len(plan.remove_failed)} failed run(s) {verb}"
     )
+    print(_work_gc_line(plan.work, verb))
     return EXIT_OK
+
+
+def _work_gc_line(work: WorkGc, verb: str) -> str:
+    if not work.recorded:
+        return "work folder: no run has recorded the batch results it uses; none removed"
+    return (
+        f"work folder: {verb} {len(work.batches)} batch folder(s) and {len(work.files)} "
+        f"file(s) the latest run does not use ({work.bytes / 1e6:,.1f} MB)"
+    )
 
 
 def _eval(args: argparse.Namespace) -> int:

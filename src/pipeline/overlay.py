@@ -11,7 +11,8 @@ copying batch held.
 A base may itself have a base. Past ``MAX_DEPTH`` levels, or when less than
 ``MIN_KEPT_SHARE`` of the older batch's documents are kept, the batch copies its kept rows
 (``materialize``) so reads stay short and a base does not hold mostly dropped rows.
-Batch folders are never deleted by the pipeline, so a base stays while batches on it do.
+Only ``pipeline gc`` deletes batch folders, and it keeps every folder a batch of the
+latest run is written over (``workcache``).
 """
 
 from __future__ import annotations

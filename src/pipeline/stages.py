@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import pipeline
-from pipeline import assembly, overlay, workers
+from pipeline import assembly, overlay, workcache, workers
 from pipeline.batching import content_defined_batches, default_batch_size
 from pipeline.build import BATCH_TABLES, build_tables
 from pipeline.claims import ClaimGroups, fact_terms
@@ -322,6 +322,15 @@ def process_batch(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) 
     slot.parent.mkdir(parents=True, exist_ok=True)
     slot.write_text(out_dir.name + "\n", encoding="utf-8")
     return written
+
+
+def record_work(
+    plan: RunPlan, batches: Sequence[Sequence[str]], batch_dirs: Sequence[Path]
+) -> None:
+    """Record the batch folders, slots and line-key files this run uses: what ``pipeline
+    gc`` keeps of the work folder (``workcache``)."""
+    anchors = [_anchor_key(plan, paths) for paths in batches if paths]
+    workcache.record_live(plan.work_dir, batch_dirs, anchors)
 
 
 def _previous_batch(slot: Path) -> Path | None:

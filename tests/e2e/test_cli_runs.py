@@ -64,6 +64,17 @@ def test_second_run_is_up_to_date_and_creates_nothing(
     assert sorted(p.name for p in (seeds_release / "releases").iterdir()) == before
 
 
+def test_the_run_records_the_batches_it_used(seeds_release: Path) -> None:
+    from pipeline.workcache import read_live
+
+    live = read_live(seeds_release / ".work")
+    assert live is not None
+    batches, anchors = live
+    on_disk = {p.name for p in (seeds_release / ".work" / "batches").iterdir()}
+    assert batches and batches <= on_disk
+    assert anchors == {p.name for p in (seeds_release / ".work" / "slots").iterdir()}
+
+
 def test_validate_and_releases_commands(seeds_release: Path, prefect: PrefectEnv) -> None:
     valid = run_cli("validate", str(latest_release(seeds_release)), prefect=prefect)
     assert valid.returncode == 0, valid.stdout

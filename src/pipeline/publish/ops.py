@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from pipeline.publish.recovery import WORK
 from pipeline.publish.release import (
     FAILED,
     LATEST,
@@ -26,6 +27,7 @@ from pipeline.publish.release import (
     sha256_file,
     write_latest_tmp,
 )
+from pipeline.workcache import WorkGc, plan_work_gc, remove_work
 
 
 class UnknownRelease(LookupError):
@@ -137,13 +139,15 @@ def rollback(output: Path, version: str) -> tuple[str | None, str]:
 
 @dataclass
 class GcPlan:
-    """What gc keeps and removes (versions of releases, names of failed runs)."""
+    """What gc keeps and removes (versions of releases, names of failed runs, and the
+    work folder's batch results the latest run did not use)."""
 
     keep: list[str] = field(default_factory=list)
     remove: list[str] = field(default_factory=list)
     keep_failed: list[str] = field(default_factory=list)
     remove_failed: list[str] = field(default_factory=list)
     protected: dict[str, str] = field(default_factory=dict)  # version -> why kept
+    work: WorkGc = field(default_factory=lambda: WorkGc(recorded=False))  # unused batch work
 
 
 def plan_gc(output: Path, keep: int) -> GcPlan:
@@ -165,6 +169,7 @@ def plan_gc(output: Path, keep: int) -> GcPlan:
         (plan.keep if index < keep or version in protected else plan.remove).append(version)
     failed = _newest_first(output / FAILED)
     plan.keep_failed, plan.remove_failed = failed[:keep], failed[keep:]
+    plan.work = plan_work_gc(output / WORK)
     return plan
 
 
@@ -188,7 +193,7 @@ def gc(output: Path, keep: int, dry_run: bool = False) -> GcPlan:
 
     A folder is first renamed into ``.trash/`` (so no half-deleted release is ever visible,
     even when gc is killed) and then deleted; the start-of-run cleanup empties a ``.trash/``
-    a killed gc left behind.
+    a killed gc left behind. Batch results go as ``workcache.remove_work`` says.
     """
     plan = plan_gc(output, keep)
     if dry_run:
@@ -202,4 +207,5 @@ def gc(output: Path, keep: int, dry_run: bool = False) -> GcPlan:
         os.rename(source, trash / name)
     if trash.exists():
         shutil.rmtree(trash)
+    remove_work(plan.work)
     return plan
