@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,10 @@ def test_as_summary_leaves_failing_and_aggregate_results_alone() -> None:
     aggregate = {"observed_value": 3}
     result = run.as_summary({"results": [{"result": dict(failing)}, {"result": aggregate}]})
     assert [r["result"] for r in result["results"]] == [failing, aggregate]
+
+
+def test_gx_does_not_hash_the_frame(tmp_path: Path) -> None:
+    context = run.gx_context(tmp_path / "docs")
+    result = run.run_suite(context, SUITE, pd.DataFrame({"amount": [1.0, 2.0]}))
+    assert result["success"]
+    assert "pandas_data_fingerprint" not in json.dumps(result["meta"])
