@@ -95,6 +95,18 @@ def test_a_batch_whose_base_was_deleted_is_built_again(seeds_dir: Path, tmp_path
     assert _rows(again) == _rows(_counted_build(inputs, tmp_path / "scratch")[0])
 
 
+def test_a_batch_with_a_damaged_base_record_is_built_again(seeds_dir: Path, tmp_path: Path) -> None:
+    inputs, texts = _inputs(seeds_dir, tmp_path)
+    _counted_build(inputs, tmp_path / "out")
+    _change(texts[0], 7)
+    second, _ = _counted_build(inputs, tmp_path / "out")
+    (second / overlay.BASE_FILE).write_text('{"folder": ', encoding="utf-8")
+    assert not overlay.complete(second)
+    again, read = _counted_build(inputs, tmp_path / "out")
+    assert again == second and read
+    assert _rows(again) == _rows(_counted_build(inputs, tmp_path / "scratch")[0])
+
+
 def test_a_batch_over_a_base_built_again_is_built_again(
     seeds_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -77,6 +77,11 @@ def test_removal_leaves_the_kept_work_whole(work: Path) -> None:
     assert plan_work_gc(work).batches == ()
 
 
+def test_an_unreadable_base_record_keeps_the_batch_itself(work: Path) -> None:
+    (work / BATCHES / "middle" / overlay.BASE_FILE).write_text("{not json", encoding="utf-8")
+    assert kept_folders(work / BATCHES, ["live"]) == {"live", "middle"}
+
+
 def test_nothing_is_removed_without_a_record(work: Path) -> None:
     (work / "live.json").unlink()
     plan = plan_work_gc(work)

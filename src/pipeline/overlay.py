@@ -76,7 +76,10 @@ def complete(batch: Path) -> bool:
     incomplete: they are built again)."""
     if build_token(batch) is None:
         return False
-    base = base_of(batch)
+    try:
+        base = base_of(batch)
+    except (ValueError, KeyError, TypeError):  # a damaged record: build the batch again
+        return False
     return base is None or (build_token(base.folder) == base.token and complete(base.folder))
 
 

@@ -67,11 +67,20 @@ def kept_folders(batches_dir: Path, names: Iterable[str]) -> set[str]:
         if name in kept:
             continue
         kept.add(name)
-        folder = batches_dir / name
-        base = overlay.base_of(folder) if folder.is_dir() else None
+        base = _base_name(batches_dir / name)
         if base is not None:
-            pending.append(base.folder.name)
+            pending.append(base)
     return kept
+
+
+def _base_name(folder: Path) -> str | None:
+    """The name of the folder ``folder`` is written over; None when it has none, or its
+    record is unreadable (the batch is then built again, never read)."""
+    try:
+        base = overlay.base_of(folder) if folder.is_dir() else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return None if base is None else base.folder.name
 
 
 def plan_work_gc(work_dir: Path) -> WorkGc:
