@@ -66,10 +66,11 @@ from pipeline.validate.suites import Suite, load_suites
 
 SAMPLE_ROWS = 5
 # GX's SUMMARY format finds the failing rows' numbers by filtering the whole frame, every
-# column, once per row-wise expectation, even when no row fails: about 15 % of validation
-# at 100,000 documents. A suite therefore runs first in BASIC (counts and values, no row
-# numbers); only one with a failing row runs again in SUMMARY, for the sample rows. The
-# index query (a string GX builds from the same filter) is never shown.
+# column, once per row-wise expectation, even when no row fails. A suite therefore runs
+# first in BASIC (counts and values, no row numbers); only one with a failing row runs
+# again in SUMMARY, for the sample rows. Same results; validating a 20,000-document
+# release took 20.8 s this way, 25.3 s in SUMMARY. The index query (a string GX builds
+# from the same filter) is never shown.
 FIRST_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": SAMPLE_ROWS}
 RESULT_FORMAT = {
     "result_format": "SUMMARY",
@@ -316,9 +317,9 @@ def gx_context(docs_dir: Path) -> Any:
 
 def _no_data_fingerprint() -> None:
     """Stop GX hashing every frame it validates (below 1 GB in memory) for a fingerprint
-    in the result's batch markers: a fifth of its time on a release's tables, for a hash
-    of our frames (helper columns included) that nothing reads. The manifest has each
-    table's sha256."""
+    in the result's batch markers, a hash of our frames (helper columns included) that
+    nothing reads; the manifest has each table's sha256. Validating a 20,000-document
+    release took 19.4 s without it, 20.8 s with it."""
     from great_expectations.execution_engine import pandas_execution_engine
 
     pandas_execution_engine.HASH_THRESHOLD = 0
