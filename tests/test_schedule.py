@@ -219,6 +219,13 @@ def _flow_runs(api_url: str, flow_name: str) -> list[dict[str, Any]]:
     return runs
 
 
+def _interruptible() -> None:
+    """Ctrl-C's default in the child, as in a terminal: a suite started in the background
+    by a non-interactive shell inherits SIGINT ignored, and Python then never raises
+    KeyboardInterrupt, so the SIGINT below would be lost."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_serve_runs_the_schedule_on_a_local_server_and_publishes(tmp_path: Path) -> None:
@@ -243,6 +250,7 @@ def test_serve_runs_the_schedule_on_a_local_server_and_publishes(tmp_path: Path)
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
+            preexec_fn=_interruptible,
         )
     process = psutil.Process(serve.pid)
     try:
