@@ -99,3 +99,28 @@ def test_unreadable_file_is_quarantined(tmp_path: Path, monkeypatch: pytest.Monk
     assert isinstance(found["locked.txt"], Rejection)
     assert found["locked.txt"].reason == "unreadable"
     assert "Permission denied" in found["locked.txt"].message
+
+
+def test_discover_walks_folders_skips_hidden_entries_and_judges_symlinks(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / ".hidden").mkdir()
+    for path in ("x.txt", "a/y.md", "a/b/z.txt", ".hidden/h.txt", "a/.dot.txt"):
+        (root / path).write_text("text")
+    (tmp_path / "out.txt").write_text("outside")
+    os.symlink(root / "x.txt", root / "a" / "inside.txt")
+    os.symlink(tmp_path / "out.txt", root / "outside.txt")
+    os.symlink(root / "a" / "b", root / "folder_inside")
+    os.symlink(tmp_path, root / "a" / "folder_outside")
+    found = {f.path: f.problem.reason if f.problem else None for f in discover(root)}
+    assert found == {
+        "a/b/z.txt": None,
+        "a/folder_outside": "symlink_outside_input",
+        "a/inside.txt": None,
+        "a/y.md": None,
+        "folder_inside": "unsupported_type",
+        "outside.txt": "symlink_outside_input",
+        "x.txt": None,
+    }
+    assert list(found) == sorted(found)
+    assert all(f.absolute == root / f.path for f in discover(root))
