@@ -186,7 +186,7 @@ def _anchor_key(plan: RunPlan, paths: Sequence[str]) -> str:
 
 def _line_keys_file(plan: RunPlan, paths: Sequence[str]) -> Path:
     """Where the short line keys of a batch's files are kept (see ``short_line_counts``)."""
-    return plan.work_dir / "line_keys" / f"{_anchor_key(plan, paths)}.parquet"
+    return plan.work_dir / workcache.LINE_KEYS / f"{_anchor_key(plan, paths)}.parquet"
 
 
 def _hashes(plan: RunPlan, paths: Sequence[str]) -> dict[str, str | None]:
@@ -282,7 +282,7 @@ def repeated_from_counts(batch_counts: Sequence[dict[str, int]]) -> list[str]:
 
 def batch_dir(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> Path:
     context = hashlib.sha256("\n".join(repeated).encode()).hexdigest()
-    return plan.work_dir / "batches" / plan.batch_key(paths, context)
+    return plan.work_dir / workcache.BATCHES / plan.batch_key(paths, context)
 
 
 def batch_cache_key(out_dir: Path) -> str | None:
@@ -301,7 +301,7 @@ def slot_file(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> P
     """
     del repeated  # checked per document (chrome_signature), so one new chrome line
     # somewhere in the corpus does not force a rebuild of every batch
-    return plan.work_dir / "slots" / _anchor_key(plan, paths)
+    return plan.work_dir / workcache.SLOTS / _anchor_key(plan, paths)
 
 
 def process_batch(plan: RunPlan, paths: Sequence[str], repeated: Sequence[str]) -> Path:
@@ -336,7 +336,7 @@ def record_work(
 def _previous_batch(slot: Path) -> Path | None:
     if not slot.is_file():
         return None
-    folder = slot.parent.parent / "batches" / slot.read_text(encoding="utf-8").strip()
+    folder = slot.parent.parent / workcache.BATCHES / slot.read_text(encoding="utf-8").strip()
     return folder if overlay.complete(folder) else None
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from pipeline import overlay
 
 LIVE_FILE = "live.json"
+# the work folder's subfolders (``stages`` writes them)
 BATCHES, SLOTS, LINE_KEYS = "batches", "slots", "line_keys"
 
 
