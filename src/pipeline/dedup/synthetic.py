@@ -1,11 +1,12 @@
 """A synthetic corpus with planted exact and near copies, for the dedup benchmark.
 
 Originals are made from the seed documents so they are in the genre: the cleaned passages of
-the inputs are split into sentences, and each original draws 15-40 of them at random, with
-every number re-drawn (``bench.redraw_numbers``) and every capitalised word after the first of
-a sentence replaced by a random capitalised word of the seeds (names, places, programmes).
-Sentences come in paragraphs of 2-5. Drawing sentences rather than whole passages keeps
-unrelated originals apart (two of them share a few sentences at most).
+the inputs are split into sentences, and each original draws 10-28 of them at random (19 on
+average: pages of about 3.8 KB, the size the scale targets assume, 100,000 documents of about
+380 MB), with every number re-drawn (``bench.redraw_numbers``) and every capitalised word after
+the first of a sentence replaced by a random capitalised word of the seeds (names, places,
+programmes). Sentences come in paragraphs of 2-5. Drawing sentences rather than whole
+passages keeps unrelated originals apart (two of them share a few sentences at most).
 
 Copies are planted at known rates: ``exact_rate`` of the documents are exact copies of a random
 original with only case, quote style and spacing changed (equal by ``normalised_hash``), and
@@ -30,6 +31,8 @@ _CAPITAL_RE = re.compile(r"(?<=\s)[A-Z][a-z]+")
 _WORD_RE = re.compile(r"[A-Za-z]+")
 MAX_EDIT_RATE = 0.30
 MIN_SENTENCE_WORDS = 6
+# About 3.8 KB a page with its chrome lines: the document size the scale targets assume.
+SENTENCES_PER_DOCUMENT = (10, 28)
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,9 @@ def make_pool(passages: Sequence[str]) -> Pool:
 
 
 def original(pool: Pool, rng: random.Random) -> str:
-    """One document: 15-40 drawn sentences with re-drawn numbers and names, in paragraphs."""
-    chosen = [_redraw(rng.choice(pool.sentences), pool, rng) for _ in range(rng.randint(15, 40))]
+    """One document: drawn sentences with re-drawn numbers and names, in paragraphs."""
+    count = rng.randint(*SENTENCES_PER_DOCUMENT)
+    chosen = [_redraw(rng.choice(pool.sentences), pool, rng) for _ in range(count)]
     paragraphs: list[str] = []
     while chosen:
         size = rng.randint(2, 5)
