@@ -30,8 +30,26 @@ class PrefectEnv:
         return {**os.environ, "PREFECT_HOME": str(self.home), "PREFECT_API_URL": self.api_url}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def prefect_db_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The migrated Prefect database servers start from (``pipeline.prefect_db``) is kept
+    in a temporary folder for the session, never in the user's cache."""
+    from pipeline.prefect_db import CACHE_ENV
+
+    folder = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = previous
+
+
 @pytest.fixture(scope="session")
-def prefect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectEnv]:
+def prefect(
+    tmp_path_factory: pytest.TempPathFactory, prefect_db_cache: Path
+) -> Iterator[PrefectEnv]:
     """One real Prefect server for every CLI run of the session (of each pytest process).
 
     Without it each ``pipeline run`` child starts and stops an ephemeral API of its own,

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import prefect_db
+
 API_URL_ENV = "PREFECT_API_URL"
 HOST = "127.0.0.1"
 # A fresh database takes 4-8 s to be ready on 2 cores (FACTS); leave room for a busy machine.
@@ -154,18 +156,23 @@ class _Launched:
     process: subprocess.Popen[bytes]
     url: str
     log_path: Path
+    home: Path
+    migrates: bool  # on a new database: save it once migrated (``prefect_db``)
 
 
 def _launch(state_dir: Path) -> _Launched:
     """Start ``prefect server start`` on a free loopback port; do not wait for it."""
     home = server_home(state_dir)
     home.mkdir(parents=True, exist_ok=True)
+    env = _server_env(home)
+    prefect_db.seed(home, env)
+    migrates = not (home / prefect_db.DB_NAME).exists()
     port = free_port()
     log_path = home / _LOG_NAME
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             _start_command(port),
-            env=_server_env(home),
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -174,7 +181,7 @@ def _launch(state_dir: Path) -> _Launched:
             start_new_session=True,
             preexec_fn=_die_with_parent,
         )
-    return _Launched(process, f"http://{HOST}:{port}/api", log_path)
+    return _Launched(process, f"http://{HOST}:{port}/api", log_path, home, migrates)
 
 
 def _await_healthy(server: _Launched, timeout: float) -> None:
@@ -198,6 +205,8 @@ def _await_healthy(server: _Launched, timeout: float) -> None:
                 "then run again"
             )
         time.sleep(0.1)
+    if server.migrates:  # answering: migrated, and no run recorded yet
+        prefect_db.save(server.home, _server_env(server.home))
 
 
 @contextlib.contextmanager
