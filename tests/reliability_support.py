@@ -11,6 +11,7 @@ after staging, holding the lock, so a test can start a second run meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -35,7 +36,7 @@ class Result:
     report: ValidationReport
 
 
-def library_flow(settings: Settings, plan_file: str | None = None) -> Result:
+def library_flow(settings: Settings, plan_file: str | None = None, ahead: object = None) -> Result:
     """What flows/release_flow.py does, minus Prefect and with validation passed."""
     plan = taken_over(plan_file, settings) or make_plan(settings)
     version = new_version(plan.output_dir, dt.datetime.now(dt.UTC), plan.run_fingerprint)
@@ -52,8 +53,13 @@ def library_flow(settings: Settings, plan_file: str | None = None) -> Result:
     return Result(True, version, path, report)
 
 
+def _no_api(settings: Settings) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext()  # the library flow needs no Prefect API
+
+
 def main(argv: list[str]) -> int:
     cli._run_flow = library_flow  # type: ignore[assignment]
+    cli._api_ahead = _no_api  # type: ignore[assignment]
     return cli.main(argv)
 
 
@@ -63,9 +69,10 @@ if __name__ == "__main__":
 
 def run_in_process(inputs: Path, output: Path, *extra: str) -> int:
     """``pipeline run`` in this process with the library flow (the caller captures output)."""
-    saved = cli._run_flow
+    saved = cli._run_flow, cli._api_ahead
     cli._run_flow = library_flow  # type: ignore[assignment]
+    cli._api_ahead = _no_api  # type: ignore[assignment]
     try:
         return cli.main(["run", "--input", str(inputs), "--output", str(output), *extra])
     finally:
-        cli._run_flow = saved  # type: ignore[assignment]
+        cli._run_flow, cli._api_ahead = saved  # type: ignore[assignment]

@@ -44,10 +44,10 @@ def test_a_server_that_never_answers_is_stopped_and_the_run_goes_on(
     monkeypatch.delenv(server.API_URL_ENV, raising=False)
     silent = [sys.executable, "-c", "import time; time.sleep(600)"]
     monkeypatch.setattr(server, "_start_command", lambda port: silent)
-    launched: list[server._Launched] = []
+    launched: list[server.Launched] = []
     launch = server._launch
 
-    def recorded(state_dir: Path) -> server._Launched:
+    def recorded(state_dir: Path) -> server.Launched:
         launched.append(launch(state_dir))
         return launched[-1]
 
@@ -58,3 +58,48 @@ def test_a_server_that_never_answers_is_stopped_and_the_run_goes_on(
         assert server.API_URL_ENV not in os.environ
         assert launched[0].process.poll() is not None  # stopped, not left running
     assert "did not answer" in caplog.text
+
+
+def test_a_server_launched_ahead_serves_the_run_and_is_stopped_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv(server.API_URL_ENV, raising=False)
+    died = [sys.executable, "-c", "print('started ahead'); raise SystemExit(4)"]
+    monkeypatch.setattr(server, "_start_command", lambda port: died)
+    with server.launched_ahead(tmp_path) as ahead:
+        assert ahead is not None
+
+        def launch(state_dir: Path) -> None:
+            raise AssertionError("local_api must use the server launched ahead")
+
+        monkeypatch.setattr(server, "_launch", launch)
+        with (
+            caplog.at_level(logging.WARNING, logger="pipeline.server"),
+            server.local_api(tmp_path, timeout=30, launched=ahead) as ready,
+        ):
+            ready()
+    assert "exited with code 4" in caplog.text and "started ahead" in caplog.text
+
+
+def test_a_server_launched_ahead_and_not_used_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(server.API_URL_ENV, raising=False)
+    silent = [sys.executable, "-c", "import time; time.sleep(600)"]
+    monkeypatch.setattr(server, "_start_command", lambda port: silent)
+    with server.launched_ahead(tmp_path) as ahead:
+        assert ahead is not None and ahead.process.poll() is None
+    assert ahead.process.poll() is not None  # an up-to-date rerun leaves no server behind
+
+
+def test_nothing_is_launched_ahead_when_an_api_is_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(server.API_URL_ENV, "http://127.0.0.1:1/api")
+
+    def launch(state_dir: Path) -> None:
+        raise AssertionError("nothing may be started when PREFECT_API_URL is set")
+
+    monkeypatch.setattr(server, "_launch", launch)
+    with server.launched_ahead(tmp_path) as ahead:
+        assert ahead is None

@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipeline.publish.lock import LOCK_TIMEOUT_ENV, default_lock_timeout
 from pipeline.remote_cli import add_arguments as add_remote_arguments
@@ -529,24 +529,25 @@ def _run_locked(args: argparse.Namespace) -> int:
     if not settings.input_dir.is_dir():
         print(f"pipeline run: input folder {settings.input_dir} does not exist", file=sys.stderr)
         return EXIT_USAGE
-    plan = make_plan(settings)
-    remote = getattr(args, "remote", None)
-    current = up_to_date(plan.output_dir, plan.run_fingerprint)
-    if current is not None:
-        path = _shown(args, plan.output_dir / RELEASES / current)
-        if args.json:
-            _print_run_json("up_to_date", current, path, started, {"plan": _since(started)})
-        elif not args.quiet:
-            print(f"up to date: {current} ({path}); nothing published")
-        return EXIT_OK
-    if remote is not None:
-        remote.fetch_parent()  # the changelog and row-count assertions read the parent
-    handed = hand_over(plan)
-    try:
-        with _progress(args):
-            result = _run_flow(settings, str(handed))
-    finally:
-        handed.unlink(missing_ok=True)
+    with _api_ahead(settings) as ahead:
+        plan = make_plan(settings)
+        remote = getattr(args, "remote", None)
+        current = up_to_date(plan.output_dir, plan.run_fingerprint)
+        if current is not None:
+            path = _shown(args, plan.output_dir / RELEASES / current)
+            if args.json:
+                _print_run_json("up_to_date", current, path, started, {"plan": _since(started)})
+            elif not args.quiet:
+                print(f"up to date: {current} ({path}); nothing published")
+            return EXIT_OK
+        if remote is not None:
+            remote.fetch_parent()  # the changelog and row-count assertions read the parent
+        handed = hand_over(plan)
+        try:
+            with _progress(args):
+                result = _run_flow(settings, str(handed), ahead)
+        finally:
+            handed.unlink(missing_ok=True)
     if result.published and remote is not None:
         remote.push(result.version)  # RemoteError: _run says which object failed
     seconds = time.perf_counter() - started
@@ -650,9 +651,22 @@ def _print_run_json(
     print(json.dumps(line))
 
 
-def _run_flow(settings: Settings, plan_file: str | None = None):  # type: ignore[no-untyped-def]
+def _api_ahead(settings: Settings) -> contextlib.AbstractContextManager[Any]:
+    """For a local run, its Prefect API server launched before the inputs are scanned
+    (``server.launched_ahead``); nothing for a Dask run, which starts its own."""
+    if settings.runner != "local":
+        return contextlib.nullcontext()
+    from pipeline.server import launched_ahead
+
+    return launched_ahead(settings.output_dir.resolve() / ".state")
+
+
+def _run_flow(  # type: ignore[no-untyped-def]
+    settings: Settings, plan_file: str | None = None, ahead: Any = None
+):
     """Import Prefect only when there is work: its local API costs seconds to start.
-    ``plan_file``: the plan already made (``plan.hand_over``)."""
+    ``plan_file``: the plan already made (``plan.hand_over``); ``ahead``: the API server
+    ``_api_ahead`` launched."""
     from pipeline.runtime import configure_local_runtime
 
     configure_local_runtime(settings.output_dir.resolve() / ".state")
@@ -673,7 +687,7 @@ def _run_flow(settings: Settings, plan_file: str | None = None):  # type: ignore
     from pipeline.server import local_api
 
     # Prefect's API starts while the flow (and Prefect) are imported
-    with local_api(settings.output_dir.resolve() / ".state") as ready:
+    with local_api(settings.output_dir.resolve() / ".state", launched=ahead) as ready:
         from flows.release_flow import release_flow
 
         ready()

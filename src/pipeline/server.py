@@ -150,7 +150,7 @@ def _point_prefect_at(url: str | None) -> None:
 
 
 @dataclass(frozen=True)
-class _Launched:
+class Launched:
     """A ``prefect server start`` process and where it will answer."""
 
     process: subprocess.Popen[bytes]
@@ -160,7 +160,7 @@ class _Launched:
     migrates: bool  # on a new database: save it once migrated (``prefect_db``)
 
 
-def _launch(state_dir: Path) -> _Launched:
+def _launch(state_dir: Path) -> Launched:
     """Start ``prefect server start`` on a free loopback port; do not wait for it."""
     home = server_home(state_dir)
     home.mkdir(parents=True, exist_ok=True)
@@ -181,10 +181,10 @@ def _launch(state_dir: Path) -> _Launched:
             start_new_session=True,
             preexec_fn=_die_with_parent,
         )
-    return _Launched(process, f"http://{HOST}:{port}/api", log_path, home, migrates)
+    return Launched(process, f"http://{HOST}:{port}/api", log_path, home, migrates)
 
 
-def _await_healthy(server: _Launched, timeout: float) -> None:
+def _await_healthy(server: Launched, timeout: float) -> None:
     """Return once the server answers; ServerError (saying what to run) when it exits or
     does not answer within ``timeout`` seconds of now."""
     url, log_path = server.url, server.log_path
@@ -223,7 +223,10 @@ def start_server(state_dir: Path, *, timeout: float = DEFAULT_STARTUP_TIMEOUT) -
 
 @contextlib.contextmanager
 def local_api(
-    state_dir: Path, *, timeout: float = DEFAULT_STARTUP_TIMEOUT
+    state_dir: Path,
+    *,
+    timeout: float = DEFAULT_STARTUP_TIMEOUT,
+    launched: Launched | None = None,
 ) -> Iterator[Callable[[], None]]:
     """The Prefect API of a local run, started as the block begins; the block gets
     ``ready``, which waits for it and points Prefect at it.
@@ -234,13 +237,14 @@ def local_api(
     a flow's first task on 2 cores, 1.5 s more to stop). ``prefect server start`` launched
     here starts while the run imports its flow, and the run never imports the server.
     A server that does not answer is stopped and the run goes on with the ephemeral API,
-    as before (logged). With ``PREFECT_API_URL`` set nothing is started.
+    as before (logged). With ``PREFECT_API_URL`` set nothing is started. ``launched``: the
+    server ``launched_ahead`` started for the run, used instead of starting one.
     """
     if os.environ.get(API_URL_ENV):
         yield lambda: None
         return
     try:
-        server = _launch(state_dir)
+        server = launched or _launch(state_dir)
     except OSError as exc:
         logger.warning("no Prefect server started (%r): the ephemeral API serves the run", exc)
         yield lambda: None
@@ -263,6 +267,28 @@ def local_api(
     finally:
         if pointed:
             _point_prefect_at(None)
+        _stop(server.process)
+
+
+@contextlib.contextmanager
+def launched_ahead(state_dir: Path) -> Iterator[Launched | None]:
+    """``local_api``'s server launched now, before the run knows whether it has work, so
+    that it starts while the inputs are scanned (seconds at 100,000 files) rather than
+    after; stopped when the block ends, used or not (a rerun with nothing to do stops it
+    unused). None with ``PREFECT_API_URL`` set, or when it cannot be launched (logged:
+    ``local_api`` then tries again)."""
+    if os.environ.get(API_URL_ENV):
+        yield None
+        return
+    try:
+        server = _launch(state_dir)
+    except OSError as exc:
+        logger.warning("no Prefect server started ahead of the run (%r)", exc)
+        yield None
+        return
+    try:
+        yield server
+    finally:
         _stop(server.process)
 
 
