@@ -38,7 +38,7 @@ from pipeline.dedup.features import FEATURE_WRITE_OPTIONS, dedup_features
 from pipeline.dedup.near import DuplicateMarks
 from pipeline.document import Document
 from pipeline.faults import crash_point
-from pipeline.ingest.readers import InputFile, input_file, read_inputs
+from pipeline.ingest.readers import InputFile, input_files, read_inputs
 from pipeline.publish.docs import describe_release, write_release_docs, write_report
 from pipeline.publish.fingerprint import InputRecord
 from pipeline.publish.kept_hashes import RowHashStore
@@ -152,7 +152,7 @@ class RunPlan:
 
 
 def _items(input_dir: Path, paths: Sequence[str]) -> list[InputFile]:
-    return [input_file(input_dir, path) for path in paths]
+    return input_files(input_dir, paths)
 
 
 def count_short_lines(plan: RunPlan, paths: Sequence[str]) -> dict[str, int]:

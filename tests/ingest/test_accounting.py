@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.cli import EXIT_OK
 from pipeline.document import Rejection
-from pipeline.ingest.readers import discover, input_file, read_bytes
+from pipeline.ingest.readers import discover, input_file, input_files, read_bytes
 from pipeline.plan import make_plan
 from pipeline.publish.release import LATEST, RELEASES
 from pipeline.settings import Settings
@@ -84,6 +84,18 @@ def test_a_name_that_is_not_utf8_is_found_again_from_its_shown_path(inputs: Path
         literal.problem is None
         and read_bytes(literal, 10_000) == (inputs / "lit\\xff.txt").read_bytes()
     )
+
+
+def test_input_files_is_input_file_for_each_path(inputs: Path, tmp_path: Path) -> None:
+    (inputs / "link.txt").symlink_to(inputs / NAMES[0])
+    (inputs / "away.txt").symlink_to(tmp_path)  # outside the input folder
+    relatives = [f.path for f in discover(inputs)] + ["lit\\xff.txt"]
+    assert "link.txt" in relatives and "away.txt" in relatives
+    assert input_files(inputs, relatives) == [input_file(inputs, r) for r in relatives]
+    assert [f.problem is None for f in input_files(inputs, ["link.txt", "away.txt"])] == [
+        True,
+        False,
+    ]
 
 
 def test_such_names_publish_and_are_up_to_date_next_time(
