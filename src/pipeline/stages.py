@@ -32,7 +32,7 @@ from pipeline import assembly, overlay, workcache, workers
 from pipeline.batching import content_defined_batches, default_batch_size
 from pipeline.build import BATCH_TABLES, build_tables
 from pipeline.claims import ClaimGroups, fact_terms
-from pipeline.clean.boilerplate import line_key
+from pipeline.clean.boilerplate import short_line_key
 from pipeline.clean.passages import base_text
 from pipeline.dedup.features import FEATURE_WRITE_OPTIONS, dedup_features
 from pipeline.dedup.near import DuplicateMarks
@@ -207,9 +207,7 @@ def short_line_counts(
     todo = [p for p in paths if p not in known]
     for doc in read_inputs(_items(input_dir, todo), max_bytes):
         short = (
-            [k for k in line_keys(doc) if k and len(k.split()) <= max_words]
-            if isinstance(doc, Document)
-            else []
+            [k for k in short_line_keys(doc, max_words) if k] if isinstance(doc, Document) else []
         )
         known[doc.source_path] = (doc.content_sha256, sorted(short))
     counts: Counter[str] = Counter()
@@ -246,16 +244,22 @@ def _write_line_keys(keys_file: Path, known: dict[str, tuple[str | None, list[st
     tmp.replace(keys_file)  # whole or absent: a crash never leaves half a file
 
 
-def line_keys(doc: Document) -> set[str]:
-    """The normalised keys of the lines of a document's body (as chrome detection sees them)."""
-    return {line_key(line) for line in base_text(doc)[doc.body_start :].splitlines()}
+def short_line_keys(doc: Document, max_words: int | None = None) -> set[str]:
+    """The normalised keys (``line_key``) of the lines of a document's body, as chrome
+    detection sees them, that have at most ``max_words`` words (the configured
+    ``repeated_line_max_words`` by default): the lines that can be repeated chrome."""
+    if max_words is None:
+        max_words = int(load_yaml("boilerplate.yaml")["repeated_line_max_words"])
+    lines = base_text(doc)[doc.body_start :].splitlines()
+    return {k for line in lines if (k := short_line_key(line, max_words)) is not None}
 
 
 def chrome_signature(doc: Document, repeated: frozenset[str]) -> str:
     """Hash of the corpus-wide repeated lines this document contains: all that its rows
     depend on of the corpus, so a document whose content and signature are unchanged has
-    unchanged rows even when the repeated lines of other documents changed."""
-    return signature_of_keys(line_keys(doc), repeated)
+    unchanged rows even when the repeated lines of other documents changed. Every
+    repeated line is a short line (``short_line_counts``), so only those are keyed."""
+    return signature_of_keys(short_line_keys(doc), repeated)
 
 
 def signature_of_keys(keys: Iterable[str], repeated: frozenset[str]) -> str:

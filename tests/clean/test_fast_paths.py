@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.clean import markup, sentences
-from pipeline.clean.boilerplate import line_key, normal_key, normal_words
+from pipeline.clean.boilerplate import line_key, normal_key, normal_words, short_line_key
 from pipeline.clean.passages import normalised_hash
 from pipeline.clean.sentences import sentence_bounds
 from pipeline.dedup import exact
@@ -140,3 +140,17 @@ def test_dedup_features_are_the_exact_keys_and_signatures(texts: list[str]) -> N
     assert (flat.reshape(-1, params.perms) == expected).all()
     kept = features.column(SHINGLES).to_pylist()
     assert kept == [shingle_set(t, params.shingle).tolist() for t in joined]
+
+
+@settings(max_examples=400)
+@given(
+    st.lists(
+        st.sampled_from([*"a_-. \t\u00a0\u0345\u00df\u0130", "word", "U.S."]), max_size=40
+    ).map("".join),
+    st.integers(0, 6),
+)
+def test_short_line_key_is_the_key_of_a_short_line(text: str, max_words: int) -> None:
+    """The early exit for lines known long never drops a key with max_words words or fewer
+    (U+0345 is no letter but casefolds to one)."""
+    key = line_key(text)
+    assert short_line_key(text, max_words) == (key if len(key.split()) <= max_words else None)

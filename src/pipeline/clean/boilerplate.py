@@ -63,6 +63,23 @@ def line_key(line: str) -> str:
     return normal_key(line)
 
 
+_HAS_WORD = re.compile(r"[^\W_]")
+
+
+def short_line_key(line: str, max_words: int) -> str | None:
+    """``line_key(line)`` when it has at most ``max_words`` words, else None.
+
+    Most lines of prose are known long without being normalised: every whitespace-separated
+    piece holding a letter or digit gives at least one word (casefolding keeps letters and
+    digits, and turns no character into or out of whitespace: checked over all of Unicode).
+    """
+    pieces = line.split(None, max_words + 1)  # the first max_words + 1 are whole pieces
+    if len(pieces) > max_words and all(_HAS_WORD.search(p) for p in pieces[: max_words + 1]):
+        return None
+    key = line_key(line)
+    return key if len(key.split()) <= max_words else None
+
+
 def is_chrome_line(line: str, repeated: frozenset[str] = frozenset()) -> bool:
     """True when the (stripped) line is page chrome rather than content."""
     stripped = line.strip().strip("\x00").strip()
