@@ -12,13 +12,18 @@ import pytest
 from pipeline import server
 
 
-def test_a_configured_api_is_used_as_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(server.API_URL_ENV, "http://127.0.0.1:1/api")
+def _forbid_launch(monkeypatch: pytest.MonkeyPatch, why: str) -> None:
+    """Make starting a server fail the test with ``why``."""
 
     def launch(state_dir: Path) -> None:
-        raise AssertionError("nothing may be started when PREFECT_API_URL is set")
+        raise AssertionError(why)
 
     monkeypatch.setattr(server, "_launch", launch)
+
+
+def test_a_configured_api_is_used_as_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(server.API_URL_ENV, "http://127.0.0.1:1/api")
+    _forbid_launch(monkeypatch, "nothing may be started when PREFECT_API_URL is set")
     with server.local_api(tmp_path) as ready:
         ready()
         assert os.environ[server.API_URL_ENV] == "http://127.0.0.1:1/api"
@@ -68,11 +73,7 @@ def test_a_server_launched_ahead_serves_the_run_and_is_stopped_after(
     monkeypatch.setattr(server, "_start_command", lambda port: died)
     with server.launched_ahead(tmp_path) as ahead:
         assert ahead is not None
-
-        def launch(state_dir: Path) -> None:
-            raise AssertionError("local_api must use the server launched ahead")
-
-        monkeypatch.setattr(server, "_launch", launch)
+        _forbid_launch(monkeypatch, "local_api must use the server launched ahead")
         with (
             caplog.at_level(logging.WARNING, logger="pipeline.server"),
             server.local_api(tmp_path, timeout=30, launched=ahead) as ready,
@@ -96,10 +97,6 @@ def test_nothing_is_launched_ahead_when_an_api_is_configured(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(server.API_URL_ENV, "http://127.0.0.1:1/api")
-
-    def launch(state_dir: Path) -> None:
-        raise AssertionError("nothing may be started when PREFECT_API_URL is set")
-
-    monkeypatch.setattr(server, "_launch", launch)
+    _forbid_launch(monkeypatch, "nothing may be started when PREFECT_API_URL is set")
     with server.launched_ahead(tmp_path) as ahead:
         assert ahead is None

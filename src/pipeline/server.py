@@ -28,7 +28,8 @@ from pipeline import prefect_db
 
 API_URL_ENV = "PREFECT_API_URL"
 HOST = "127.0.0.1"
-# A fresh database takes 4-8 s to be ready on 2 cores (FACTS); leave room for a busy machine.
+# A new database took 17.5-20 s to be ready on 2 cores, a copy of a migrated one 5-7 s
+# (``prefect_db``); leave room for a busy machine.
 DEFAULT_STARTUP_TIMEOUT = 90.0
 _LOG_NAME = "server.log"
 
