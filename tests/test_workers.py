@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
+from pathlib import Path
 
 import psutil
 
-from pipeline import timelimit, workers
+from pipeline import stages, timelimit, workers
 
 _PARENT = """
 import os, time
@@ -79,3 +81,47 @@ def test_workers_report_their_own_peak_memory_not_their_starters() -> None:
     assert 0 < idle_kb < 200 * 1024  # not the 400 MB of the process that started it
     assert busy_kb >= 300 * 1024
     assert after_kb == busy_kb  # the largest is kept
+
+
+def _note_pid(folder: Path) -> None:
+    (folder / str(os.getpid())).touch()
+
+
+def _fail() -> None:
+    raise RuntimeError("warm-up failed")
+
+
+def test_a_pool_runs_on_the_workers_started_ahead_and_they_end_with_their_block(
+    tmp_path: Path,
+) -> None:
+    with workers.started_ahead(2, partial(_note_pid, tmp_path)):
+        ahead = workers._ahead
+        assert ahead is not None
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)  # both processes started, without waiting for a call
+        warmed = {int(p.name) for p in tmp_path.iterdir()}
+        assert len(warmed) == 2  # each warmed up, the one that took no call too
+        with workers.pool(2):
+            seen = {workers.call(os.getpid) for _ in range(6)}
+        assert seen <= warmed  # no process of its own
+        assert all(_alive(pid) for pid in warmed)  # left running for their owner
+        with workers.pool(3):  # more than were started: a pool of its own
+            assert workers.call(os.getpid) not in warmed
+    assert workers._ahead is None
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in warmed) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in warmed)
+
+
+def test_a_failed_warm_up_leaves_the_workers_started_ahead_usable() -> None:
+    with workers.started_ahead(1, _fail):
+        ahead = workers._ahead
+        assert ahead is not None and ahead.serves(1)
+        with workers.pool(1):
+            assert workers.call(eval, "1 + 1") == 2
+
+
+def test_warm_up_builds_a_page_of_the_genre() -> None:
+    stages.warm_up()  # raises if a stage cannot handle the page it warms up on

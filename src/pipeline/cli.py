@@ -544,7 +544,7 @@ def _run_locked(args: argparse.Namespace) -> int:
             remote.fetch_parent()  # the changelog and row-count assertions read the parent
         handed = hand_over(plan)
         try:
-            with _progress(args):
+            with _progress(args), _workers_ahead(settings, len(plan.batches())):
                 result = _run_flow(settings, str(handed), ahead)
         finally:
             handed.unlink(missing_ok=True)
@@ -659,6 +659,17 @@ def _api_ahead(settings: Settings) -> contextlib.AbstractContextManager[Any]:
     from pipeline.server import launched_ahead
 
     return launched_ahead(settings.output_dir.resolve() / ".state")
+
+
+def _workers_ahead(settings: Settings, batches: int) -> contextlib.AbstractContextManager[Any]:
+    """For a local run, the batch workers its flow will use (one per batch at most)
+    started now, to warm up while the Prefect server finishes starting
+    (``workers.started_ahead``); nothing for a Dask run, whose batches run on the cluster."""
+    if settings.runner != "local":
+        return contextlib.nullcontext()
+    from pipeline import stages, workers
+
+    return workers.started_ahead(min(settings.workers, batches), stages.warm_up)
 
 
 def _run_flow(  # type: ignore[no-untyped-def]

@@ -10,13 +10,15 @@ the pool's own) can copy a held lock into the child.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from pipeline.runtime import own_peak_rss_kb
@@ -28,6 +30,7 @@ B = TypeVar("B")
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+_ahead: _Ahead | None = None
 _PARENT_CHECK_SECONDS = 1.0
 _largest_kb = 0  # the largest peak a worker process reported (see ``largest_worker_kb``)
 
@@ -48,9 +51,76 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+def _start_worker(parent: int, warm_up: Callable[[], object] | None) -> None:
+    """Pool initializer: ``_exit_with_parent``, then ``warm_up``. A warm-up that fails is
+    left for the calls to meet: an initializer that raises breaks the whole pool."""
+    _exit_with_parent(parent)
+    if warm_up is not None:
+        with contextlib.suppress(Exception):
+            warm_up()
+
+
+def _executor(workers: int, warm_up: Callable[[], object] | None = None) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(os.getpid(), warm_up),
+    )
+
+
+@dataclass(frozen=True)
+class _Ahead:
+    """A pool started before it is needed (``started_ahead``) and the calls that started
+    its processes."""
+
+    executor: ProcessPoolExecutor
+    workers: int
+    starting: tuple[Future[int], ...]
+
+    def serves(self, workers: int) -> bool:
+        """Whether a ``pool`` of ``workers`` processes may run on this one: as many
+        processes or more, and not broken (a process that died fails every call)."""
+        failed = any(f.done() and f.exception() is not None for f in self.starting)
+        return 0 < workers <= self.workers and not failed
+
+
+@contextmanager
+def started_ahead(workers: int, warm_up: Callable[[], object]) -> Iterator[None]:
+    """Start ``workers`` processes now, each running ``warm_up`` (imports, lazy loads)
+    before its first call, while the caller goes on; a ``pool`` opened inside this block
+    for at most as many workers runs its calls on them rather than starting its own.
+
+    A spawned worker imports the whole stack before its first call: about 2 s of every
+    run's first stage, which can instead overlap the wait for the Prefect server. The
+    processes are shut down as the block ends, used or not.
+    """
+    global _ahead
+    if workers <= 0:
+        yield
+        return
+    executor = _executor(workers, warm_up)
+    try:
+        # processes start on demand: each of these calls, finding none idle, starts one,
+        # which warms up (its initializer) before it takes a call
+        starting = tuple(executor.submit(os.getpid) for _ in range(workers))
+        with _lock:
+            previous, _ahead = _ahead, _Ahead(executor, workers, starting)
+        try:
+            yield
+        finally:
+            with _lock:
+                _ahead = previous
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
 @contextmanager
 def pool(workers: int, *, terminate: bool = False) -> Iterator[None]:
     """Run ``call`` in ``workers`` processes inside this block (in-process when 0).
+
+    The processes of an enclosing ``started_ahead`` serve it when they can (not with
+    ``terminate``); they are then left running as the block ends, for their owner.
 
     With ``terminate`` the processes are stopped by SIGTERM when the block ends instead of
     being waited for: a worker that has imported the whole stack can take seconds to exit
@@ -60,12 +130,18 @@ def pool(workers: int, *, terminate: bool = False) -> Iterator[None]:
     if workers <= 0:
         yield
         return
-    executor = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_exit_with_parent,
-        initargs=(os.getpid(),),
-    )
+    with _lock:
+        ahead = _ahead
+    if ahead is not None and not terminate and ahead.serves(workers):
+        with _lock:
+            previous, _pool = _pool, ahead.executor
+        try:
+            yield
+        finally:
+            with _lock:
+                _pool = previous
+        return
+    executor = _executor(workers)
     with _lock:
         previous, _pool = _pool, executor
     try:
@@ -136,12 +212,7 @@ def largest_worker_kb() -> int:
 
 def _alone() -> ProcessPoolExecutor:
     """A pool of one process, to be shut down (ending the process) after one call."""
-    return ProcessPoolExecutor(
-        1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_exit_with_parent,
-        initargs=(os.getpid(),),
-    )
+    return _executor(1)
 
 
 def is_pooled() -> bool:
