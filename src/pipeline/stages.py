@@ -181,8 +181,8 @@ _WARM_UP_PAGE = (
 
 def warm_up() -> None:
     """What a batch worker does on its first batch besides the batch: import the stage
-    code and make the lazy compiles and resource loads of cleaning and extraction (about
-    0.6 s), on a page of the genre. For ``workers.started_ahead``."""
+    code (about 0.9 s) and make the lazy compiles and resource loads of cleaning and
+    extraction (about 0.15 s), on a page of the genre. For ``workers.started_ahead``."""
     page = parse_document("warm-up.txt", _WARM_UP_PAGE.encode("utf-8"))
     tables = build_tables([page])
     fact_terms({kind: tables[kind] for kind in CLAIM_KINDS})

@@ -126,22 +126,32 @@ def pool(workers: int, *, terminate: bool = False) -> Iterator[None]:
     being waited for: a worker that has imported the whole stack can take seconds to exit
     on a busy machine, longer than a Dask nanny waits for its worker to close.
     """
-    global _pool
     if workers <= 0:
         yield
         return
     with _lock:
         ahead = _ahead
     if ahead is not None and not terminate and ahead.serves(workers):
-        with _lock:
-            previous, _pool = _pool, ahead.executor
-        try:
+        with _serving(ahead.executor):
             yield
-        finally:
-            with _lock:
-                _pool = previous
         return
     executor = _executor(workers)
+    try:
+        with _serving(executor):
+            yield
+    finally:
+        if terminate:
+            # No public API before Python 3.14 (terminate_workers); an interrupted batch
+            # leaves only a .tmp folder, which the next run's cleanup removes.
+            for process in list(getattr(executor, "_processes", {}).values()):
+                process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _serving(executor: ProcessPoolExecutor) -> Iterator[None]:
+    """``call`` runs on ``executor`` inside this block (then on the pool before it)."""
+    global _pool
     with _lock:
         previous, _pool = _pool, executor
     try:
@@ -149,12 +159,6 @@ def pool(workers: int, *, terminate: bool = False) -> Iterator[None]:
     finally:
         with _lock:
             _pool = previous
-        if terminate:
-            # No public API before Python 3.14 (terminate_workers); an interrupted batch
-            # leaves only a .tmp folder, which the next run's cleanup removes.
-            for process in list(getattr(executor, "_processes", {}).values()):
-                process.terminate()
-        executor.shutdown(wait=True, cancel_futures=True)
 
 
 def call(fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
