@@ -14,6 +14,7 @@ import pytest
 from pipeline import claims
 from pipeline.claims import (
     SIMILARITY_THRESHOLD,
+    ClaimGroups,
     Fact,
     Load,
     build_claims,
@@ -345,6 +346,32 @@ def test_claim_marks_given_groups_equal_claim_marks_grouping_itself() -> None:
     for name, columns in asked:
         assert not value_columns & set(columns), name
         assert "quote" not in columns or columns == ("quote", "sentence"), name
+
+
+def test_kinds_marked_in_two_shares_add_up_to_the_whole() -> None:
+    """``ClaimGroups.halves``: two processes each mark some kinds; their claim ids and
+    claims are those of marking every kind at once, and each kind is in one share."""
+    unsorted = _unsorted_tables()
+    groups = claim_groups(_loader(unsorted, []))
+    whole = claim_marks(_loader(unsorted, []), groups=groups)
+    first, second = groups.halves()
+    assert sorted(first + second) == sorted(CLAIM_KINDS) and len(first) == 1
+    shares = [claim_marks(_loader(unsorted, []), groups=groups.only(k)) for k in (first, second)]
+    assert {**shares[0].claim_ids, **shares[1].claim_ids} == whole.claim_ids
+    for share, kinds in zip(shares, (first, second), strict=True):
+        assert set(share.claim_ids) == set(kinds)
+        assert set(share.claims.column("kind").to_pylist()) == set(kinds)
+    joined = pa.concat_tables([s.claims for s in shares]).sort_by("claim_id")
+    assert joined.equals(whole.claims.sort_by("claim_id"))
+
+
+def test_the_kind_with_the_most_facts_is_a_share_of_its_own() -> None:
+    values = {"money": ["1"] * 5, "quantities": ["2"] * 9, "dates": ["3"] * 7}
+    groups = ClaimGroups({kind: [] for kind in values}, values)
+    assert groups.halves() == (("quantities",), ("money", "dates"))
+    more_money = ClaimGroups(groups.rows, {**values, "money": ["1"] * 10})
+    assert more_money.halves() == (("money",), ("quantities", "dates"))
+    assert groups.only(["dates"]) == ClaimGroups({"dates": []}, {"dates": values["dates"]})
 
 
 def test_context_terms_drop_the_value_and_function_words() -> None:

@@ -401,14 +401,32 @@ def write_fact_tables(
 ) -> dict[str, dict[str, Any]]:
     """``write_tables`` for the tables the claims complete: the claim kinds' fact tables
     and claims (``groups``: ``group_claims`` when already run)."""
+    described, claims = write_kind_tables(batch_dirs, out_dir, duplicates, groups)
+    return {**write_claims(out_dir, [claims]), **described}
+
+
+def write_kind_tables(
+    batch_dirs: Sequence[Path],
+    out_dir: Path,
+    duplicates: DuplicateMarks,
+    groups: ClaimGroups | None = None,
+) -> tuple[dict[str, dict[str, Any]], pa.Table]:
+    """The fact tables of the claim kinds ``groups`` holds (all without ``groups``), and
+    their rows of the claims table, for ``write_claims``: two processes can each write
+    some kinds (``ClaimGroups.halves``)."""
     claims = corpus_marks(batch_dirs, duplicates, groups, entities=False).claims
-    described = {"claims": _write_whole(out_dir, "claims", order_rows("claims", claims.claims))}
+    kinds = [kind for kind in CLAIM_KINDS if kind in claims.claim_ids]
 
     def complete(tables: dict[str, pa.Table], offsets: dict[str, int]) -> dict[str, pa.Table]:
         return complete_facts(tables, claims, offsets)
 
-    described.update(_write_batches(batch_dirs, out_dir, CLAIM_KINDS, complete))
-    return described
+    return _write_batches(batch_dirs, out_dir, kinds, complete), claims.claims
+
+
+def write_claims(out_dir: Path, parts: Sequence[pa.Table]) -> dict[str, dict[str, Any]]:
+    """The claims table of ``write_kind_tables``' parts, in release order."""
+    claims = pa.concat_tables(parts) if parts else _declared_empty("claims")
+    return {"claims": _write_whole(out_dir, "claims", order_rows("claims", claims))}
 
 
 Complete = Callable[[dict[str, pa.Table], dict[str, int]], dict[str, pa.Table]]

@@ -10,7 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pipeline.publish.lock import LOCK_TIMEOUT_ENV, default_lock_timeout
 from pipeline.remote_cli import add_arguments as add_remote_arguments
@@ -944,5 +944,13 @@ def _bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def entry() -> NoReturn:
+    """The ``pipeline`` command: ``main``, ended without the interpreter's teardown
+    (``quick_exit``, over a second after a run)."""
+    from pipeline.quick_exit import run_then_exit
+
+    run_then_exit(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
