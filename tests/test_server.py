@@ -25,7 +25,7 @@ def test_a_configured_api_is_used_as_it_is(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv(server.API_URL_ENV, "http://127.0.0.1:1/api")
     _forbid_launch(monkeypatch, "nothing may be started when PREFECT_API_URL is set")
     with server.local_api(tmp_path) as ready:
-        ready()
+        assert ready() is False  # the user's API outlives the run
         assert os.environ[server.API_URL_ENV] == "http://127.0.0.1:1/api"
 
 
@@ -37,7 +37,7 @@ def test_a_server_that_dies_leaves_the_run_on_the_ephemeral_api(
     monkeypatch.setattr(server, "_start_command", lambda port: died)
     quiet_api = server.local_api(tmp_path, timeout=30)
     with caplog.at_level(logging.WARNING, logger="pipeline.server"), quiet_api as ready:
-        ready()
+        assert ready() is True  # the ephemeral API ends with the run too
         assert server.API_URL_ENV not in os.environ
     assert "exited with code 3" in caplog.text and "no database here" in caplog.text
     assert "the ephemeral API serves the run instead" in caplog.text
@@ -100,3 +100,21 @@ def test_nothing_is_launched_ahead_when_an_api_is_configured(
     _forbid_launch(monkeypatch, "nothing may be started when PREFECT_API_URL is set")
     with server.launched_ahead(tmp_path) as ahead:
         assert ahead is None
+
+
+def test_heartbeats_are_off_in_the_block_unless_the_user_set_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect.settings import get_current_settings
+
+    for name in server.HEARTBEAT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert get_current_settings().flows.heartbeat_frequency is not None  # Prefect's default
+    with server.without_heartbeats():
+        assert get_current_settings().flows.heartbeat_frequency is None
+    assert get_current_settings().flows.heartbeat_frequency is not None
+    # a user's own interval (read by Prefect as it starts) is left alone
+    monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "45")
+    before = get_current_settings().flows.heartbeat_frequency
+    with server.without_heartbeats():
+        assert get_current_settings().flows.heartbeat_frequency == before is not None

@@ -695,14 +695,15 @@ def _run_flow(  # type: ignore[no-untyped-def]
         # The same flow with its batch tasks on Dask, against a real Prefect API
         with dask_release_flow(settings) as on_dask:
             return on_dask(*args, process_pool=False, plan_file=plan_file)
-    from pipeline.server import local_api
+    from pipeline.server import local_api, without_heartbeats
 
     # Prefect's API starts while the flow (and Prefect) are imported
     with local_api(settings.output_dir.resolve() / ".state", launched=ahead) as ready:
         from flows.release_flow import release_flow
 
-        ready()
-        return release_flow(*args, plan_file=plan_file)
+        ends_with_run = ready()
+        with without_heartbeats() if ends_with_run else contextlib.nullcontext():
+            return release_flow(*args, plan_file=plan_file)
 
 
 def _validate(args: argparse.Namespace) -> int:
