@@ -125,3 +125,38 @@ def test_a_failed_warm_up_leaves_the_workers_started_ahead_usable() -> None:
 
 def test_warm_up_builds_a_page_of_the_genre() -> None:
     stages.warm_up()  # raises if a stage cannot handle the page it warms up on
+
+
+class _TornDown:
+    """Writes ``path`` when collected: in a worker, only by the interpreter's teardown."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __del__(self) -> None:
+        self.path.write_text("torn down")
+
+
+_KEPT: list[_TornDown] = []
+
+
+def _keep_till_exit(path: Path) -> int:
+    _KEPT.append(_TornDown(path))
+    print("unflushed line", end="")  # the worker's exit still flushes it
+    return os.getpid()
+
+
+def test_a_worker_ends_without_the_interpreters_teardown(tmp_path: Path) -> None:
+    """Its module-level objects are not freed one by one as it exits (the OS takes the
+    memory back), and the pool's results and shutdown are as before."""
+    marker = tmp_path / "teardown"
+    pid = workers.call_alone(_keep_till_exit, marker)
+    assert pid != os.getpid() and not _alive(pid)
+    assert not marker.exists()
+    # the control: the same object in a plain spawned process is collected at teardown
+    code = (
+        "import sys; from pathlib import Path; sys.path[:0] = sys.argv[1:2]; "
+        "from tests.test_workers import _keep_till_exit; _keep_till_exit(Path(sys.argv[2]))"
+    )
+    subprocess.run([sys.executable, "-c", code, os.getcwd(), str(marker)], check=True)
+    assert marker.read_text() == "torn down"
