@@ -7,16 +7,14 @@ context are unchanged is never rebuilt.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import hashlib
 import json
 import logging
 import shutil
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -55,7 +53,7 @@ from pipeline.publish.release import (
 )
 from pipeline.publish.report_html import ReportDraft
 from pipeline.resources import load_yaml
-from pipeline.runtime import return_freed_memory
+from pipeline.runtime import gc_paused, return_freed_memory
 from pipeline.schemas import CLAIM_KINDS, CONTRACT_VERSION, TABLES, batch_schema
 from pipeline.validate import ValidationReport, validate_release
 from pipeline.validate.accuracy import GoldGate
@@ -547,23 +545,9 @@ def _keep(previous: Path, docs: pa.Table, same: set[str], signatures: dict[str, 
     )
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: assembly makes millions of small objects, none
-    in cycles worth finding, and each full collection walks all of them (at 10,000
-    documents collections took more time than the grouping itself)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def assemble(batch_dirs: Sequence[Path]) -> dict[str, pa.Table]:
     """Concatenate batches, mark duplicates, group facts into claims, order rows."""
-    with _gc_paused():
+    with gc_paused():
         return assembly.assemble(batch_dirs)
 
 
@@ -614,13 +598,13 @@ def stage_assembled(
 
 def find_duplicates(batch_dirs: Sequence[Path]) -> DuplicateMarks:
     """``assembly.find_duplicates`` with the garbage collector paused."""
-    with _gc_paused():
+    with gc_paused():
         return assembly.find_duplicates(batch_dirs)
 
 
 def group_claims(batch_dirs: Sequence[Path]) -> ClaimGroups:
     """``assembly.group_claims`` with the garbage collector paused."""
-    with _gc_paused():
+    with gc_paused():
         return assembly.group_claims(batch_dirs)
 
 
@@ -635,7 +619,7 @@ def write_deduplicated(
     n_documents = assembly.entity_counts(batch_dirs)
     return_freed_memory()
     duplicates = find_duplicates(batch_dirs)
-    with _gc_paused():
+    with gc_paused():
         described = assembly.write_document_tables(batch_dirs, staged, duplicates, n_documents)
     return described, duplicates
 
@@ -645,7 +629,7 @@ def write_claimed(
 ) -> tuple[dict[str, dict[str, Any]], pa.Table]:
     """``assembly.write_kind_tables`` (the kinds ``groups`` holds) with the garbage
     collector paused."""
-    with _gc_paused():
+    with gc_paused():
         return assembly.write_kind_tables(batch_dirs, staged, duplicates, groups)
 
 
@@ -657,7 +641,7 @@ def write_assembled(
 ) -> dict[str, dict[str, Any]]:
     """``assembly.write_tables`` with the garbage collector paused (picklable, for
     ``workers.call_alone``)."""
-    with _gc_paused():
+    with gc_paused():
         return assembly.write_tables(batch_dirs, staged, duplicates, groups)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pipeline
 from pipeline.ingest.readers import InputFile, discover
 from pipeline.publish import hashcache
+from pipeline.runtime import gc_paused
 
 _CODE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".csv"}
 # Tools that never shape a release's content: editing them must not force a new release.
@@ -71,6 +72,11 @@ def scan_inputs(input_dir: Path, hash_cache: Path | None = None) -> tuple[InputR
     With ``hash_cache`` (see ``publish.hashcache``) a file whose size, mtime and inode are
     those kept from an earlier scan is not read again, and the cache is brought up to date.
     """
+    with gc_paused():  # records, stats and paths by the hundred thousand: no cycles
+        return _scan_inputs(input_dir, hash_cache)
+
+
+def _scan_inputs(input_dir: Path, hash_cache: Path | None) -> tuple[InputRecord, ...]:
     known = hashcache.load(hash_cache) if hash_cache is not None else {}
     records: list[InputRecord] = []
     seen: dict[str, hashcache.Known] = {}

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import stat
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -29,20 +29,20 @@ _SCHEMA = pa.schema(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class FileStat:
+# Named tuples, not dataclasses: a scan makes and compares one of each per input (at
+# 100,000 files, loading the cache took 0.9 s with frozen dataclasses).
+class FileStat(NamedTuple):
     size: int
     mtime_ns: int
     inode: int
 
 
-@dataclass(frozen=True, slots=True)
-class Known:
+class Known(NamedTuple):
     stat: FileStat
     sha256: str
 
 
-def stat_of(path: Path) -> FileStat | None:
+def stat_of(path: Path | str) -> FileStat | None:
     """The size, mtime and inode of a regular file (following symlinks), else None."""
     try:
         st = os.stat(path)

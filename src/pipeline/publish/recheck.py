@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from pipeline.publish.fingerprint import InputRecord, scan_inputs
 from pipeline.publish.release import table_columns
+from pipeline.runtime import gc_paused
 
 # Tables that record the hash of the bytes each input had when it was read.
 _READ_HASH_TABLES = ("documents", "quarantine")
@@ -90,7 +91,8 @@ def check_inputs_unchanged(
     scanned hash hold the other content: the cache (``work_dir``) is then dropped.
     ``hash_cache``: see ``changed_inputs``.
     """
-    changes, misread = changed_inputs(input_dir, scanned, tables, hash_cache)
+    with gc_paused():  # a row of strings per input, by the hundred thousand: no cycles
+        changes, misread = changed_inputs(input_dir, scanned, tables, hash_cache)
     if not changes:
         return
     if misread and work_dir is not None:
