@@ -75,9 +75,15 @@ def test_the_run_records_the_batches_it_used(seeds_release: Path) -> None:
     assert anchors == {p.name for p in (seeds_release / ".work" / "slots").iterdir()}
 
 
-def test_validate_and_releases_commands(seeds_release: Path, prefect: PrefectEnv) -> None:
-    valid = run_cli("validate", str(latest_release(seeds_release)), prefect=prefect)
+def test_validate_and_releases_commands(
+    seeds_release: Path, prefect: PrefectEnv, tmp_path: Path
+) -> None:
+    report = tmp_path / "report"  # else a folder of its own under the system temp folder
+    valid = run_cli(
+        "validate", str(latest_release(seeds_release)), "--report", str(report), prefect=prefect
+    )
     assert valid.returncode == 0, valid.stdout
+    assert (report / "results.json").is_file()
     listed = run_cli("releases", "--output", str(seeds_release), prefect=prefect)
     assert listed.returncode == 0 and listed.stdout.startswith("* ")
 
